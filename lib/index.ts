@@ -1,0 +1,123 @@
+// Public API of local-response-norm (SPEC section 7).
+import { activeBackend, backendInfo, selectBackend } from './backend.js';
+import { typedArrayName } from './errors.js';
+import { checkCompanion, checkFloatArray, checkNoPartialOverlap, makePlan } from './options.js';
+import type { BackendInfo, FloatArray, LrnOptions } from './types.js';
+
+export { PRESETS } from './presets.js';
+export type { AlphaScale, Preset } from './presets.js';
+export type { BackendInfo, FloatArray, Layout, LrnOptions, PresetName, Region } from './types.js';
+
+/** The output array: `options.out` checked against the inputs it must not partly overlap, or a new one. */
+function output(fn: string, input: FloatArray, out: unknown, others: ReadonlyArray<[FloatArray, string]>): FloatArray {
+  if (out === undefined) {
+    return typedArrayName(input) === 'Float64Array' ? new Float64Array(input.length) : new Float32Array(input.length);
+  }
+  const checked = checkCompanion(fn, 'options.out', out, input);
+  for (const [other, name] of others) checkNoPartialOverlap(fn, checked, 'options.out', other, name);
+  return checked;
+}
+
+function optionOut(options: unknown): unknown {
+  return (options as { out?: unknown }).out;
+}
+
+/**
+ * Local Response Normalization: `y = x * (k + a * sum of x^2 over the window)^(-beta)`.
+ *
+ * The preset (default `'alexnet'`) fixes how `alpha` becomes `a` and where the window sits;
+ * `size`, `alpha`, `beta`, `k` override its defaults. Returns `options.out` when given (which may
+ * be `input` itself for in-place), else a new array of the input's type. The input is never
+ * modified unless it is `out`.
+ *
+ * @param input - Float32Array or Float64Array holding the tensor (any byteOffset).
+ * @param options - `shape` (required), `layout`, `preset`, `size`, `alpha`, `beta`, `k`, `region`, `out`.
+ * @returns The normalized tensor, same type and length as `input`.
+ * @throws TypeError for a value of the wrong kind (not a float array, unknown option or preset).
+ * @throws RangeError for a value out of range (shape does not match the length, size < 1, ...).
+ *
+ * @example
+ * ```ts
+ * import { lrn } from 'local-response-norm';
+ * const x = new Float32Array(1 * 96 * 55 * 55);        // NCHW activations
+ * const y = lrn(x, { shape: [1, 96, 55, 55] });         // AlexNet paper: n=5, alpha=1e-4, beta=0.75, k=2
+ * lrn(x, { shape: [1, 96, 55, 55], preset: 'pytorch', out: x }); // in place, PyTorch's convention
+ * ```
+ */
+export function lrn<T extends FloatArray>(input: T, options: LrnOptions<T>): T {
+  const x = checkFloatArray('lrn', 'input', input);
+  const plan = makePlan('lrn', x, options);
+  const y = output('lrn', x, optionOut(options), [[x, 'input']]);
+  activeBackend().forward(plan, x, y);
+  return y as T;
+}
+
+/**
+ * Like {@link lrn}, returning a Promise. Bad arguments reject the Promise with the same
+ * TypeError or RangeError that `lrn` throws. Keep `input` and `out` unchanged until it settles.
+ *
+ * @example
+ * ```ts
+ * import { lrnAsync } from 'local-response-norm';
+ * const y = await lrnAsync(activations, { shape: [32, 96, 55, 55], preset: 'onnx' });
+ * ```
+ */
+export async function lrnAsync<T extends FloatArray>(input: T, options: LrnOptions<T>): Promise<T> {
+  return lrn(input, options);
+}
+
+/**
+ * Gradient of {@link lrn} with respect to its input: given `input` (x) and `gradOutput` (dy, the
+ * gradient of the loss with respect to lrn's output), returns dx for the same options. `out` may
+ * be `input` or `gradOutput` itself (in place).
+ *
+ * @param input - The forward input x.
+ * @param gradOutput - dy, same type and length as `input`.
+ * @param options - The forward call's options.
+ *
+ * @example
+ * ```ts
+ * import { lrnBackward } from 'local-response-norm';
+ * const dx = lrnBackward(x, dy, { shape: [8, 64, 28, 28], preset: 'pytorch' });
+ * ```
+ */
+export function lrnBackward<T extends FloatArray>(input: T, gradOutput: T, options: LrnOptions<T>): T {
+  const x = checkFloatArray('lrnBackward', 'input', input);
+  const dy = checkCompanion('lrnBackward', 'gradOutput', gradOutput, x);
+  const plan = makePlan('lrnBackward', x, options);
+  const dx = output('lrnBackward', x, optionOut(options), [[x, 'input'], [dy, 'gradOutput']]);
+  activeBackend().backward(plan, x, dy, dx);
+  return dx as T;
+}
+
+/**
+ * Which implementation computes: `backend: 'native'` with the SIMD kernel in use, or
+ * `'fallback'` (TypeScript) with `reason` saying why native is not in use.
+ *
+ * @example
+ * ```ts
+ * import { backend } from 'local-response-norm';
+ * const { backend: kind, kernel, available, reason } = backend();
+ * console.log(kind, kernel, available, reason ?? '');
+ * ```
+ */
+export function backend(): BackendInfo {
+  return backendInfo();
+}
+
+/**
+ * Chooses the implementation for the following calls: `'auto'` (the best available),
+ * `'fallback'` (TypeScript), or a native kernel name from `backend().available`. An unknown or
+ * unavailable name is a RangeError; nothing else is substituted.
+ *
+ * @example
+ * ```ts
+ * import { setBackend, backend } from 'local-response-norm';
+ * setBackend('fallback');
+ * backend().kernel; // 'typescript'
+ * setBackend('auto');
+ * ```
+ */
+export function setBackend(name: 'auto' | 'fallback' | BackendInfo['kernel'] | (string & {})): void {
+  selectBackend(name);
+}
