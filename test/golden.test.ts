@@ -1,0 +1,73 @@
+// Every case of the golden set (references computed and cross-checked against real frameworks),
+// at the SPEC section 5 tolerance, on every backend.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { lrn, lrnBackward, PRESETS, type LrnOptions } from '../lib/index.js';
+import { makePlan } from '../lib/options.js';
+import { forEachBackend } from './helpers/backends.js';
+import { readNpy } from './helpers/npy.js';
+import { backwardError, forwardError, forwardF32Error } from './helpers/tolerance.js';
+
+const DIR = join(__dirname, 'fixtures', 'golden');
+
+interface GoldenCase {
+  name: string;
+  op: 'forward' | 'backward';
+  preset: string; layout: string; region: string; shape: number[];
+  size?: number; alpha?: number; beta?: number; k?: number;
+  omit?: string[];
+  dtype: 'float32' | 'float64';
+  files: Record<'input' | 'expected', string> & Partial<Record<'gradOutput' | 'ref64' | 'bound', string>>;
+  resolved: { a: number; L: number; R: number; k: number; size: number; alpha: number; beta: number };
+}
+
+const manifest = JSON.parse(readFileSync(join(DIR, 'manifest.json'), 'utf8')) as { cases: GoldenCase[] };
+const load = (file: string) => readNpy(join(DIR, file));
+
+function optionsOf(c: GoldenCase): LrnOptions {
+  const options: Record<string, unknown> = { shape: c.shape, preset: c.preset, layout: c.layout, region: c.region };
+  for (const key of ['size', 'alpha', 'beta', 'k'] as const) if (c[key] !== undefined) options[key] = c[key];
+  for (const key of c.omit ?? []) delete options[key];
+  return options as unknown as LrnOptions;
+}
+
+it('covers every preset, both layouts, both regions, both dtypes and backward', () => {
+  const cases = manifest.cases;
+  expect(cases.length).toBeGreaterThanOrEqual(49);
+  expect(new Set(cases.map((c) => c.preset))).toEqual(new Set(Object.keys(PRESETS)));
+  expect(new Set(cases.map((c) => `${c.op} ${c.layout} ${c.region} ${c.dtype}`)).size).toBeGreaterThan(8);
+});
+
+it.each(manifest.cases.map((c) => [c.name, c] as const))('%s resolves as the framework does', (_, c) => {
+  const input = load(c.files.input);
+  const plan = makePlan('test', input, optionsOf(c));
+  expect(plan.a).toBeCloseTo(c.resolved.a, 15);
+  expect(Math.abs(plan.a - c.resolved.a)).toBeLessThanOrEqual(1e-15 * c.resolved.a);
+  expect([plan.before, plan.after, plan.k, plan.size, plan.alpha, plan.beta])
+    .toEqual([c.resolved.L, c.resolved.R, c.resolved.k, c.resolved.size, c.resolved.alpha, c.resolved.beta]);
+  expect(plan.layout).toBe(c.layout);
+  expect(plan.region).toBe(c.region);
+});
+
+forEachBackend(() => {
+  it.each(manifest.cases.map((c) => [c.name, c] as const))('%s', (_, c) => {
+    const input = load(c.files.input);
+    const before = input.slice();
+    const expected = load(c.files.expected);
+    const options = optionsOf(c);
+    if (c.op === 'forward') {
+      const y = lrn(input, options);
+      expect(y.constructor).toBe(input.constructor);
+      const ref = c.files.ref64 !== undefined ? load(c.files.ref64) : expected;
+      expect(forwardError(y, ref)).toBeNull();
+      if (y instanceof Float32Array) expect(forwardF32Error(y, ref)).toBeNull();
+    } else {
+      const dy = load(c.files.gradOutput!);
+      const dx = lrnBackward(input, dy, options);
+      const ref = c.files.ref64 !== undefined ? load(c.files.ref64) : expected;
+      expect(backwardError(dx, ref, load(c.files.bound!))).toBeNull();
+    }
+    expect(input).toEqual(before);
+  });
+});
