@@ -57,7 +57,7 @@ forEachBackend(() => {
       const o = CONFIGS[0]![1];
       const x = make(o, 4);
       const Ctor = x.constructor as Float32ArrayConstructor | Float64ArrayConstructor;
-      const shared = new Ctor(new SharedArrayBuffer(x.byteLength));
+      const shared = new Ctor(new SharedArrayBuffer(x.byteLength) as unknown as ArrayBuffer);
       shared.set(x);
       const y = lrn(shared, o);
       expect(y.buffer).not.toBe(shared.buffer);

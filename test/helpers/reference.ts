@@ -26,8 +26,9 @@ const DEFAULTS: Record<RefPreset, { n: number; alpha: number; beta: number; k: n
 
 /** Resolves user options the way SPEC section 2's table says. */
 export function refParams(o: {
-  shape: number[]; preset?: RefPreset; layout?: 'NCHW' | 'NHWC'; region?: 'across-channels' | 'within-channel';
-  size?: number; alpha?: number; beta?: number; k?: number;
+  shape: number[]; preset?: RefPreset | undefined; layout?: 'NCHW' | 'NHWC' | undefined;
+  region?: 'across-channels' | 'within-channel' | undefined;
+  size?: number | undefined; alpha?: number | undefined; beta?: number | undefined; k?: number | undefined;
 }): RefParams {
   const preset = o.preset ?? 'alexnet';
   const d = DEFAULTS[preset];
@@ -131,7 +132,7 @@ export function refBackward(x: ArrayLike<number>, dy: ArrayLike<number>, p: RefP
   // Scatter: every c adds its term to each i of its own window W(c).
   for (let c = 0; c < x.length; c++) {
     const t = dy[c]! * x[c]! * Math.pow(b[c]!, -p.beta - 1);
-    for (const i of windowOf(c, p, -p.L, p.R)) sum[i] += t;
+    for (const i of windowOf(c, p, -p.L, p.R)) sum[i] = sum[i]! + t;
   }
   const term1 = Float64Array.from(b, (bi, i) => dy[i]! * Math.pow(bi, -p.beta));
   const term2 = Float64Array.from(sum, (s, i) => 2 * p.a * p.beta * x[i]! * s);
