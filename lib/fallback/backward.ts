@@ -3,7 +3,7 @@
 // The c with i in W(c) = [c - before, c + after] are [i - after, i + before]: the mirrored window.
 import type { Plan } from '../options.js';
 import type { FloatArray } from '../types.js';
-import { gatherSquares } from './forward.js';
+import { squares } from './forward.js';
 import { geometry, positionsPerBlock } from './geometry.js';
 import { invPow } from './power.js';
 import { scratch } from './scratch.js';
@@ -55,7 +55,7 @@ function backwardAcross(plan: Plan, x: FloatArray, dy: FloatArray, dx: FloatArra
     for (let p0 = 0; p0 < plan.spatialSize; p0 += block) {
       const count = Math.min(block, plan.spatialSize - p0);
       const start = b * g.batchStride + p0 * g.positionStride;
-      gatherSquares(x, start, g, C, count, sq);
+      for (let c = 0; c < C; c++) squares(x, start + c * g.channelStride, g.positionStride, count, sq, c * count);
       windowSum(sq, sums, 1, C, count, plan.before, plan.after);
       for (let c = 0; c < C; c++) {
         factors(plan, x, dy, start + c * g.channelStride, g.positionStride, sums, t, c * count, count);
@@ -77,7 +77,7 @@ function backwardWithin(plan: Plan, x: FloatArray, dy: FloatArray, dx: FloatArra
   for (let b = 0; b < plan.batch; b++) {
     for (let c = 0; c < plan.channels; c++) {
       const start = b * g.batchStride + c * g.channelStride;
-      gatherSquares(x, start, g, 1, V, sq);
+      squares(x, start, g.positionStride, V, sq, 0);
       const sums = boxSum(sq, tmp, plan.spatial, plan.before, plan.after);
       factors(plan, x, dy, start, g.positionStride, sums, t, 0, V);
       // boxSum hands back either of its two arrays; the other one is free for the second sum.

@@ -1,14 +1,28 @@
-// Reusable float64 work space. Calls are synchronous on one thread, so one set of buffers per
-// slot serves every call and small calls do not allocate.
-const pool: Float64Array[] = [];
+// Reusable work space. Calls are synchronous on one thread, so one buffer per slot serves
+// every call and small calls do not allocate.
+import type { FloatArray } from '../types.js';
+
 // Larger requests (within-channel LRN on big images) are not kept, so memory is given back.
 const KEEP_LIMIT = 1 << 20;
+const float64Pool: Float64Array[] = [];
+const float32Pool: Float32Array[] = [];
+
+function take<T extends FloatArray>(pool: T[], slot: number, length: number, make: (n: number) => T): T {
+  const kept = pool[slot];
+  if (kept !== undefined && kept.length >= length) return kept;
+  const buffer = make(Math.max(length, 64));
+  if (length <= KEEP_LIMIT) pool[slot] = buffer;
+  return buffer;
+}
 
 /** A Float64Array of at least `length` elements for slot `slot`; contents are unspecified. */
 export function scratch(slot: number, length: number): Float64Array {
-  const kept = pool[slot];
-  if (kept !== undefined && kept.length >= length) return kept;
-  const buffer = new Float64Array(Math.max(length, 64));
-  if (length <= KEEP_LIMIT) pool[slot] = buffer;
-  return buffer;
+  return take(float64Pool, slot, length, (n) => new Float64Array(n));
+}
+
+/** An array of x's element type with at least `length` elements; contents are unspecified. */
+export function scratchLike(x: FloatArray, length: number): FloatArray {
+  return x instanceof Float32Array || x.BYTES_PER_ELEMENT === 4
+    ? take(float32Pool, 0, length, (n) => new Float32Array(n))
+    : take(float64Pool, 8, length, (n) => new Float64Array(n));
 }

@@ -1,0 +1,98 @@
+// The implementations the bench times. Each `prepare(input, case)` returns the function to time
+// and, for the agreement check, a function giving its output in the case's layout.
+import { createRequire } from 'node:module';
+import { lrn, setBackend, backend } from '../dist/index.mjs';
+
+const require = createRequire(import.meta.url);
+const versionOf = (name) => require(`${name}/package.json`).version;
+const ownVersion = require('../package.json').version;
+
+/** Our package on one backend, into a preallocated `out` and into a fresh array per call. */
+export function packageContenders() {
+  const list = [];
+  for (const kernel of ['fallback', ...backend().available]) {
+    const label = kernel === 'fallback' ? 'typescript' : kernel;
+    for (const fresh of [false, true]) {
+      list.push({
+        name: `local-response-norm ${label}${fresh ? ' (new output)' : ''}`,
+        version: ownVersion,
+        kernel,
+        fresh,
+        layouts: ['NCHW', 'NHWC'],
+        prepare(input, c) {
+          const options = { shape: c.shape, layout: c.layout, preset: 'alexnet', size: c.size, alpha: c.alpha, beta: c.beta, k: c.k };
+          const out = new Float32Array(input.length);
+          const run = fresh ? () => lrn(input, options) : () => lrn(input, { ...options, out });
+          return {
+            before: () => setBackend(kernel),
+            run,
+            result: () => { setBackend(kernel); return lrn(input, options); },
+          };
+        },
+      });
+    }
+  }
+  return list;
+}
+
+/** Float32Array.set of the same bytes into a preallocated array: the memory-traffic floor. */
+export const memcpy = {
+  name: 'memcpy (Float32Array.set)',
+  version: `node ${process.versions.node}`,
+  layouts: ['NCHW', 'NHWC'],
+  baseline: true,
+  prepare(input) {
+    const out = new Float32Array(input.length);
+    return { run: () => out.set(input) };
+  },
+};
+
+/**
+ * tf.localResponseNormalization (NHWC only; TensorFlow's convention, which is the `tensorflow`
+ * preset: alpha not divided by size, window [c - r, c + r] with size = 2r + 1). Its time includes
+ * allocating the output tensor, as every tfjs op does.
+ */
+export async function tfjsContenders() {
+  let tf;
+  try {
+    tf = require('@tensorflow/tfjs-core');
+    require('@tensorflow/tfjs-backend-cpu');
+    require('@tensorflow/tfjs-backend-wasm');
+  } catch (error) {
+    return { list: [], skipped: `tfjs not installed (${error.message.split('\n')[0]}); run npm install` };
+  }
+  const list = [];
+  for (const name of ['cpu', 'wasm']) {
+    list.push({
+      name: `tfjs-backend-${name}`,
+      version: versionOf(`@tensorflow/tfjs-backend-${name}`),
+      layouts: ['NHWC'],
+      async before() {
+        if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') failed`);
+        await tf.ready();
+      },
+      async note() {
+        if (name !== 'wasm') return '';
+        const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+        const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
+        return `simd=${simd} multithread=${threads}`;
+      },
+      prepare(input, c) {
+        const [N, ...rest] = c.shape;
+        const x = tf.tensor(input, [N, ...rest], 'float32');
+        const radius = (c.size - 1) / 2;
+        return {
+          run: () => tf.localResponseNormalization(x, radius, c.k, c.alpha, c.beta).dispose(),
+          result: () => {
+            const y = tf.localResponseNormalization(x, radius, c.k, c.alpha, c.beta);
+            const data = y.dataSync().slice();
+            y.dispose();
+            return data;
+          },
+          dispose: () => x.dispose(),
+        };
+      },
+    });
+  }
+  return { list, skipped: null };
+}

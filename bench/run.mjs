@@ -1,0 +1,130 @@
+// npm run bench [-- --shapes 1x96x55x55,32x96x55x55] [--beta 0.75] [--rounds 3] [--quick]
+// Times every contender on the same float32 input in one process, in interleaved rounds so a
+// slow spell of the machine does not land on one contender only, checks that they agree, and
+// prints a markdown table: median and minimum ms per call over all rounds' samples, spread,
+// elements per second, and the speed-up of each contender over tfjs-backend-cpu and -wasm.
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { memcpy, packageContenders, tfjsContenders } from './contenders.mjs';
+import { summarize, timeIt } from './timing.mjs';
+
+const { values: args } = parseArgs({
+  options: {
+    shapes: { type: 'string', default: '1x96x55x55,32x96x55x55' },
+    beta: { type: 'string', default: '0.75' },
+    rounds: { type: 'string', default: '3' },
+    quick: { type: 'boolean', default: false },
+  },
+});
+const ROUNDS = args.quick ? 1 : Number(args.rounds);
+if (args.quick) {
+  process.env.LRN_BENCH_MIN_SAMPLES ??= '5';
+  process.env.LRN_BENCH_MAX_TOTAL_S ??= '0.5';
+}
+
+// AlexNet's parameters; in TensorFlow's convention (tfjs) they are the same numbers.
+const PARAMS = { size: 5, alpha: 1e-4, beta: Number(args.beta), k: 2 };
+
+/** uniform(-2, 2) from a fixed xorshift seed, so every run times the same data. */
+function fill(length) {
+  const x = new Float32Array(length);
+  let s = 12345;
+  for (let i = 0; i < length; i++) {
+    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    x[i] = (s / 4294967296) * 4 - 2;
+  }
+  return x;
+}
+
+/** Largest |a - b| / |b| over the elements (|b| floored at 1e-30). */
+function maxRelativeDifference(a, b) {
+  let worst = 0;
+  for (let i = 0; i < b.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / Math.max(Math.abs(b[i]), 1e-30));
+  return worst;
+}
+
+const fmt = (v, digits = 3) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toPrecision(digits));
+
+async function main() {
+  const tfjs = await tfjsContenders();
+  const contenders = [memcpy, ...packageContenders(), ...tfjs.list];
+  const notes = [];
+  if (tfjs.skipped) notes.push(tfjs.skipped);
+  for (const c of tfjs.list) if (c.note) { await c.before(); const n = await c.note(); if (n) notes.push(`${c.name}: ${n}`); }
+
+  const samples = new Map(); // row key -> { row, perCall[] }
+  const agreement = [];
+  const cases = [];
+  for (const dims of args.shapes.split(',').map((s) => s.split('x').map(Number))) {
+    const [N, C, ...spatial] = dims;
+    const input = fill(dims.reduce((p, d) => p * d, 1));
+    for (const layout of ['NCHW', 'NHWC']) {
+      cases.push({ dims, input, layout, shape: layout === 'NCHW' ? dims : [N, ...spatial, C], ...PARAMS });
+    }
+  }
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const theCase of cases) {
+      const label = `${theCase.dims.join('x')} ${theCase.layout}`;
+      let reference;
+      for (const contender of contenders) {
+        // tfjs has no NCHW LRN: it is timed on the NHWC case of each shape only.
+        if (!contender.layouts.includes(theCase.layout)) continue;
+        await contender.before?.();
+        const prepared = contender.prepare(theCase.input, theCase);
+        const { perCall } = await timeIt(prepared.run);
+        if (round === 0 && prepared.result) {
+          const out = prepared.result();
+          if (contender.kernel === 'fallback' && !contender.fresh) reference = out;
+          else if (reference && contender.name.startsWith('tfjs')) {
+            agreement.push({ label, name: contender.name, diff: maxRelativeDifference(out, reference) });
+          }
+        }
+        prepared.dispose?.();
+        const key = `${label} ${contender.name}`;
+        if (!samples.has(key)) {
+          samples.set(key, {
+            row: { shape: theCase.dims.join('x'), layout: theCase.layout, name: contender.name, version: contender.version, length: theCase.input.length },
+            perCall: [],
+          });
+        }
+        samples.get(key).perCall.push(...perCall);
+        process.stderr.write(`round ${round + 1}/${ROUNDS} ${key}: ${summarize(perCall).medianMs.toFixed(3)} ms\n`);
+      }
+    }
+  }
+  const rows = [...samples.values()].map(({ row, perCall }) => ({ ...row, ...summarize(perCall) }));
+  print(rows, agreement, notes);
+}
+
+function print(rows, agreement, notes) {
+  const cpus = os.cpus();
+  console.log(`\n## local-response-norm bench\n`);
+  console.log(`Machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${os.platform()} ${os.arch()}, Node ${process.version}. ` +
+    `One thread. float32, across channels, n=${PARAMS.size}, alpha=${PARAMS.alpha}, beta=${PARAMS.beta}, k=${PARAMS.k}. ` +
+    `Input uniform(-2, 2). "(new output)" allocates the result each call; the other package rows write into a preallocated \`out\`. ` +
+    `tfjs allocates its output each call and has only NHWC; NCHW speed-ups compare with its NHWC time on the same shape. ` +
+    `${ROUNDS} interleaved round(s); figures over all samples of all rounds.\n`);
+  for (const n of notes) console.log(`- ${n}`);
+  console.log('\n| shape | layout | contender | version | median ms | min ms | spread | Melem/s | x memcpy | vs tfjs-cpu | vs tfjs-wasm |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    const same = (name, layout) => rows.find((o) => o.shape === r.shape && o.layout === layout && o.name === name);
+    const copy = same('memcpy (Float32Array.set)', r.layout);
+    const cpu = same('tfjs-backend-cpu', 'NHWC');
+    const wasm = same('tfjs-backend-wasm', 'NHWC');
+    const ratio = (base) => (base ? `${fmt(base.medianMs / r.medianMs)}x` : '-');
+    console.log(`| ${r.shape} | ${r.layout} | ${r.name} | ${r.version} | ${fmt(r.medianMs)} | ${fmt(r.minMs)} | ${(r.spread * 100).toFixed(1)}% | ` +
+      `${fmt(r.length / r.medianMs / 1e3)} | ${copy ? fmt(r.medianMs / copy.medianMs) : '-'} | ${ratio(cpu)} | ${ratio(wasm)} |`);
+  }
+  if (agreement.length > 0) {
+    console.log('\nAgreement with the TypeScript backend (largest relative difference; tfjs computes in float32):\n');
+    for (const a of agreement) console.log(`- ${a.label} ${a.name}: ${a.diff.toExponential(2)}`);
+    const worst = Math.max(...agreement.map((a) => a.diff));
+    if (!(worst < 1e-5)) {
+      console.error(`\nThe contenders disagree (largest relative difference ${worst}); timings compare different computations.`);
+      process.exitCode = 1;
+    }
+  }
+}
+
+await main();
