@@ -1,0 +1,59 @@
+// AVX2 + FMA kernel: 8 float32 lanes, float64 window sums in two 4-lane halves.
+#include "lrn.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "cpu.h"
+#include "portable.h"
+
+namespace lrn::avx2_kernel {
+
+struct V {
+  static constexpr int kF = 8;
+  using F = __m256;
+  using D = __m256d;
+  static F loadf(const float* p) { return _mm256_loadu_ps(p); }
+  static void storef(float* p, F v) { _mm256_storeu_ps(p, v); }
+  static D loadd(const double* p) { return _mm256_loadu_pd(p); }
+  static void stored(double* p, D v) { _mm256_storeu_pd(p, v); }
+  static D lo(F v) { return _mm256_cvtps_pd(_mm256_castps256_ps128(v)); }
+  static D hi(F v) { return _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)); }
+  static F narrow(D l, D h) {
+    return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm256_cvtpd_ps(l)), _mm256_cvtpd_ps(h), 1);
+  }
+  static F setf(float v) { return _mm256_set1_ps(v); }
+  static D setd(double v) { return _mm256_set1_pd(v); }
+  static D addd(D a, D b) { return _mm256_add_pd(a, b); }
+  static D subd(D a, D b) { return _mm256_sub_pd(a, b); }
+  static D muld(D a, D b) { return _mm256_mul_pd(a, b); }
+  static D divd(D a, D b) { return _mm256_div_pd(a, b); }
+  static D sqrtd(D a) { return _mm256_sqrt_pd(a); }
+  static D fmad(D a, D b, D c) { return _mm256_fmadd_pd(a, b, c); }
+  static F mulf(F a, F b) { return _mm256_mul_ps(a, b); }
+  static F divf(F a, F b) { return _mm256_div_ps(a, b); }
+  static F sqrtf(F a) { return _mm256_sqrt_ps(a); }
+  // rsqrt_ps has only 12 bits; a correctly rounded sqrt and divide keep the error under 1 ulp.
+  static F rsqrtf(F b) { return _mm256_div_ps(_mm256_set1_ps(1.0f), _mm256_sqrt_ps(b)); }
+  static bool between(F v, F lo, F hi) {
+    const F in = _mm256_and_ps(_mm256_cmp_ps(v, lo, _CMP_GE_OQ), _mm256_cmp_ps(v, hi, _CMP_LE_OQ));
+    return _mm256_movemask_ps(in) == 0xFF;
+  }
+};
+
+#include "simd_lrn.inl"
+
+}  // namespace lrn::avx2_kernel
+
+namespace lrn {
+extern const Kernel kAvx2Kernel;
+const Kernel kAvx2Kernel = {
+    "avx2", cpu::has_avx2_fma, avx2_kernel::workspace_bytes,
+    avx2_kernel::forward_f32, avx2_kernel::backward_f32,
+    avx2_kernel::forward_f64, avx2_kernel::backward_f64,
+};
+}  // namespace lrn
+
+#endif

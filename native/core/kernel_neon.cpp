@@ -1,0 +1,56 @@
+// NEON kernel (aarch64): 4 float32 lanes, float64 window sums in two 2-lane halves.
+#include "lrn.h"
+
+#if defined(__aarch64__) || defined(_M_ARM64)
+#include <arm_neon.h>
+
+#include <cstring>
+
+#include "cpu.h"
+#include "portable.h"
+
+namespace lrn::neon_kernel {
+
+struct V {
+  static constexpr int kF = 4;
+  using F = float32x4_t;
+  using D = float64x2_t;
+  static F loadf(const float* p) { return vld1q_f32(p); }
+  static void storef(float* p, F v) { vst1q_f32(p, v); }
+  static D loadd(const double* p) { return vld1q_f64(p); }
+  static void stored(double* p, D v) { vst1q_f64(p, v); }
+  static D lo(F v) { return vcvt_f64_f32(vget_low_f32(v)); }
+  static D hi(F v) { return vcvt_high_f64_f32(v); }
+  static F narrow(D l, D h) { return vcvt_high_f32_f64(vcvt_f32_f64(l), h); }
+  static F setf(float v) { return vdupq_n_f32(v); }
+  static D setd(double v) { return vdupq_n_f64(v); }
+  static D addd(D a, D b) { return vaddq_f64(a, b); }
+  static D subd(D a, D b) { return vsubq_f64(a, b); }
+  static D muld(D a, D b) { return vmulq_f64(a, b); }
+  static D divd(D a, D b) { return vdivq_f64(a, b); }
+  static D sqrtd(D a) { return vsqrtq_f64(a); }
+  static D fmad(D a, D b, D c) { return vfmaq_f64(c, a, b); }
+  static F mulf(F a, F b) { return vmulq_f32(a, b); }
+  static F divf(F a, F b) { return vdivq_f32(a, b); }
+  static F sqrtf(F a) { return vsqrtq_f32(a); }
+  // vrsqrte has only 8 bits; a correctly rounded sqrt and divide keep the error under 1 ulp.
+  static F rsqrtf(F b) { return vdivq_f32(vdupq_n_f32(1.0f), vsqrtq_f32(b)); }
+  static bool between(F v, F lo, F hi) {
+    return vminvq_u32(vandq_u32(vcgeq_f32(v, lo), vcleq_f32(v, hi))) == 0xFFFFFFFFu;
+  }
+};
+
+#include "simd_lrn.inl"
+
+}  // namespace lrn::neon_kernel
+
+namespace lrn {
+extern const Kernel kNeonKernel;
+const Kernel kNeonKernel = {
+    "neon", cpu::has_neon, neon_kernel::workspace_bytes,
+    neon_kernel::forward_f32, neon_kernel::backward_f32,
+    neon_kernel::forward_f64, neon_kernel::backward_f64,
+};
+}  // namespace lrn
+
+#endif

@@ -1,0 +1,26 @@
+// The portable float64 implementation. It is the `scalar` kernel, the float64 path of every
+// kernel, and the fallback of the SIMD kernels for rare values (huge, tiny, NaN, Inf) and for
+// the few elements at the end of a row that do not fill a vector.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "lrn.h"
+
+namespace lrn::portable {
+
+// B^(-beta) in float64: exact-enough shortcuts for beta 0.5, 0.75, 1, else std::pow.
+double inv_pow(double b, double beta);
+
+// Forward and backward over whole tensors, computed in float64; y/dx may alias as in Kernel.
+size_t workspace_bytes(const Params& p);
+void forward(const Params& p, const float* x, float* y, void* work);
+void forward(const Params& p, const double* x, double* y, void* work);
+void backward(const Params& p, const float* x, const float* dy, float* dx, void* work);
+void backward(const Params& p, const double* x, const double* dy, double* dx, void* work);
+
+// One across-channels output in float64: channel c of a position whose channel values are
+// `src[j * stride]`, j in [0, channels). Used by SIMD kernels for single lanes.
+double across_one(const float* src, int64_t stride, int64_t channels, int64_t c, const Params& p);
+
+}  // namespace lrn::portable

@@ -1,0 +1,372 @@
+// SIMD float32 LRN, written once over a vector-ops struct `V` and compiled once per instruction
+// set: each kernel_<isa>.cpp defines V and includes this file inside its own namespace, so no
+// function compiled with one ISA's flags can be picked by the linker for another.
+//
+// V provides: kF float lanes, F (kF floats), D (kF/2 doubles); loadf/storef (unaligned), lo/hi
+// (widen each half of an F to D), narrow(D, D) -> F, setf/setd, addd/subd/muld/divd/sqrtd,
+// fmad(a, b, c) = a*b + c, loadd/stored, mulf/divf/sqrtf, rsqrtf (~1 ulp), between(F, lo, hi)
+// (all lanes inside, false for NaN).
+//
+// Accuracy: sums of squares and k + a*S are formed in float64 (exact squares, no overflow for
+// any float32), the power in float32 only when B is well inside the float32 range; every other
+// lane (huge, tiny, NaN, Inf, or a beta without a shortcut) is finished in float64, so results
+// stay within a few float32 ulps of the float64 reference.
+//
+// The includer includes <cstring> and "portable.h" at global scope first. Nothing here uses
+// std templates: an out-of-line copy of one, compiled with this file's ISA flags, could be the
+// copy the linker keeps for the whole program. Everything below has internal linkage.
+
+namespace {
+
+inline int64_t imax(int64_t a, int64_t b) { return a > b ? a : b; }
+inline int64_t imin(int64_t a, int64_t b) { return a < b ? a : b; }
+template <class T>
+void fill_zero(T* p, int64_t n) { memset(p, 0, n * sizeof(T)); }
+
+using F = V::F;
+using D = V::D;
+constexpr int kF = V::kF;
+constexpr int kD = kF / 2;
+
+#define LRN_INLINE inline __attribute__((always_inline))
+
+enum class Beta { Zero, Half, ThreeQuarters, One, Other };
+
+Beta beta_kind(double beta) {
+  if (beta == 0) return Beta::Zero;
+  if (beta == 0.5) return Beta::Half;
+  if (beta == 0.75) return Beta::ThreeQuarters;
+  if (beta == 1) return Beta::One;
+  return Beta::Other;
+}
+
+// B^(-beta) in float32 is used only for B in [2^-100, 2^100]: far from overflow and underflow.
+constexpr float kLowB = 0x1p-100f;
+constexpr float kHighB = 0x1p100f;
+
+struct Consts {
+  D k, a;
+  F low, high;
+  Beta beta;
+  double beta_value;
+};
+
+Consts consts_of(const lrn::Params& p) {
+  return {V::setd(p.k), V::setd(p.a), V::setf(kLowB), V::setf(kHighB), beta_kind(p.beta), p.beta};
+}
+
+// y = x * B^(-beta) for one vector, from B's two double halves. Lanes the float32 power cannot
+// take are finished in float64 from the same B.
+LRN_INLINE F finish(F x, D b_lo, D b_hi, const Consts& c) {
+  const F b = V::narrow(b_lo, b_hi);
+  if (c.beta != Beta::Other && V::between(b, c.low, c.high)) {
+    switch (c.beta) {
+      case Beta::Zero: return x;
+      case Beta::Half: return V::mulf(x, V::rsqrtf(b));
+      case Beta::One: return V::divf(x, b);
+      default: {
+        const F r = V::rsqrtf(b);
+        return V::mulf(x, V::mulf(r, V::sqrtf(r)));
+      }
+    }
+  }
+  alignas(64) double bs[kF];
+  alignas(64) float xs[kF];
+  V::stored(bs, b_lo);
+  V::stored(bs + kD, b_hi);
+  V::storef(xs, x);
+  for (int i = 0; i < kF; ++i) {
+    xs[i] = static_cast<float>(static_cast<double>(xs[i]) * lrn::portable::inv_pow(bs[i], c.beta_value));
+  }
+  return V::loadf(xs);
+}
+
+// Adds the squares of v (in float64) to the two halves of a window sum.
+LRN_INLINE void add_squares(F v, D& s_lo, D& s_hi) {
+  const D l = V::lo(v), h = V::hi(v);
+  s_lo = V::fmad(l, l, s_lo);
+  s_hi = V::fmad(h, h, s_hi);
+}
+
+// One output of across-channels LRN in float64, for the elements that do not fill a vector.
+float forward_scalar(const float* src, int64_t stride, int64_t lo, int64_t hi, int64_t c, const lrn::Params& p) {
+  double s = 0;
+  for (int64_t j = lo; j <= hi; ++j) {
+    const double v = src[j * stride];
+    s += v * v;
+  }
+  return static_cast<float>(static_cast<double>(src[c * stride]) * lrn::portable::inv_pow(p.k + p.a * s, p.beta));
+}
+
+// NCHW rows: `src` holds channel j's `count` positions at src + j*stride; writes channel c's
+// outputs to dst[0..count).
+void forward_row(const float* src, int64_t stride, int64_t count, int64_t C, int64_t c, float* dst,
+                 const lrn::Params& p, const Consts& k) {
+  const int64_t lo = imax(0, c - p.before), hi = imin(C - 1, c + p.after);
+  int64_t q = 0;
+  for (; q + kF <= count; q += kF) {
+    D s_lo = V::setd(0), s_hi = V::setd(0);
+    for (int64_t j = lo; j <= hi; ++j) add_squares(V::loadf(src + j * stride + q), s_lo, s_hi);
+    const F x = V::loadf(src + c * stride + q);
+    V::storef(dst + q, finish(x, V::fmad(k.a, s_lo, k.k), V::fmad(k.a, s_hi, k.k), k));
+  }
+  for (; q < count; ++q) dst[q] = forward_scalar(src + q, stride, lo, hi, c, p);
+}
+
+// Positions per block for in-place NCHW (a copy of the block's inputs) and for backward.
+int64_t block_positions(const lrn::Params& p) {
+  const int64_t fit = imax(kF, 8192 / imax(1, p.channels) / kF * kF);
+  return imin(fit, imax(p.spatial_size, 1));
+}
+
+void forward_nchw(const lrn::Params& p, const float* x, float* y, float* copy) {
+  const int64_t C = p.channels, S = p.spatial_size;
+  const Consts k = consts_of(p);
+  for (int64_t b = 0; b < p.batch; ++b) {
+    const float* xb = x + b * C * S;
+    float* yb = y + b * C * S;
+    if (x != y) {
+      for (int64_t c = 0; c < C; ++c) forward_row(xb, S, S, C, c, yb + c * S, p, k);
+      continue;
+    }
+    // In place: writing channel c would destroy inputs that channels c+1..c+before still need.
+    const int64_t block = block_positions(p);
+    for (int64_t q0 = 0; q0 < S; q0 += block) {
+      const int64_t count = imin(block, S - q0);
+      for (int64_t c = 0; c < C; ++c) memcpy(copy + c * count, xb + c * S + q0, count * sizeof(float));
+      for (int64_t c = 0; c < C; ++c) forward_row(copy, count, count, C, c, yb + c * S + q0, p, k);
+    }
+  }
+}
+
+// NHWC: each position's channels are copied between zero pads, so every vector of outputs reads
+// whole vectors at any window offset, and in place needs nothing more.
+struct Padded {
+  int64_t pad;    // zeros before the channels
+  int64_t width;  // pad + C + kF
+};
+
+Padded padded_of(const lrn::Params& p, int64_t before) {
+  const int64_t pad = imin(before, p.channels + kF);
+  return {pad, pad + p.channels + kF};
+}
+
+void forward_nhwc(const lrn::Params& p, const float* x, float* y, float* work) {
+  const int64_t C = p.channels, L = p.before, R = p.after;
+  const Consts k = consts_of(p);
+  const Padded pd = padded_of(p, L);
+  float* buf = work;
+  float* tail = work + pd.width;
+  fill_zero(buf, pd.width);
+  float* row = buf + pd.pad;
+  const int64_t positions = p.batch * p.spatial_size;
+  for (int64_t pos = 0; pos < positions; ++pos) {
+    memcpy(row, x + pos * C, C * sizeof(float));
+    float* out = y + pos * C;
+    for (int64_t c = 0; c < C; c += kF) {
+      const int64_t jlo = imax(-L, -(c + kF - 1)), jhi = imin(R, C - 1 - c);
+      D s_lo = V::setd(0), s_hi = V::setd(0);
+      for (int64_t j = jlo; j <= jhi; ++j) add_squares(V::loadf(row + c + j), s_lo, s_hi);
+      const F v = finish(V::loadf(row + c), V::fmad(k.a, s_lo, k.k), V::fmad(k.a, s_hi, k.k), k);
+      if (c + kF <= C) {
+        V::storef(out + c, v);
+      } else {
+        V::storef(tail, v);
+        memcpy(out + c, tail, (C - c) * sizeof(float));
+      }
+    }
+  }
+}
+
+// ---- backward, all in float64 vectors -------------------------------------------------------
+
+// B^(-beta) for two double vectors (same formulas as portable::inv_pow, so the same results).
+LRN_INLINE D inv_pow_d(D b, const Consts& c) {
+  switch (c.beta) {
+    case Beta::Zero: return V::setd(1);
+    case Beta::Half: return V::divd(V::setd(1), V::sqrtd(b));
+    case Beta::One: return V::divd(V::setd(1), b);
+    case Beta::ThreeQuarters: {
+      const D s = V::sqrtd(b);
+      return V::divd(V::setd(1), V::muld(s, V::sqrtd(s)));
+    }
+    default: {
+      alignas(64) double bs[kD];
+      V::stored(bs, b);
+      for (int i = 0; i < kD; ++i) bs[i] = lrn::portable::inv_pow(bs[i], c.beta_value);
+      return V::loadd(bs);
+    }
+  }
+}
+
+// Pass 1 for one vector: B from the window sums, then r = B^-beta and t = dy*x*B^(-beta-1).
+LRN_INLINE void factors(F x, F dy, D s_lo, D s_hi, const Consts& k, double* r, double* t) {
+  const D b_lo = V::fmad(k.a, s_lo, k.k), b_hi = V::fmad(k.a, s_hi, k.k);
+  const D r_lo = inv_pow_d(b_lo, k), r_hi = inv_pow_d(b_hi, k);
+  V::stored(r, r_lo);
+  V::stored(r + kD, r_hi);
+  V::stored(t, V::muld(V::muld(V::lo(dy), V::lo(x)), V::divd(r_lo, b_lo)));
+  V::stored(t + kD, V::muld(V::muld(V::hi(dy), V::hi(x)), V::divd(r_hi, b_hi)));
+}
+
+// Pass 2 for one vector: dx = dy*r - 2*a*beta * x * tsum.
+LRN_INLINE F combine(F x, F dy, const double* r, D ts_lo, D ts_hi, D two_a_beta) {
+  const D lo = V::muld(V::lo(dy), V::loadd(r)), hi = V::muld(V::hi(dy), V::loadd(r + kD));
+  const D neg_lo = V::muld(two_a_beta, V::muld(V::lo(x), ts_lo));
+  const D neg_hi = V::muld(two_a_beta, V::muld(V::hi(x), ts_hi));
+  return V::narrow(V::subd(lo, neg_lo), V::subd(hi, neg_hi));
+}
+
+// Backward at one position in float64 (channel j at x[j * stride]), for the NCHW positions past
+// the last full vector. r and t are scratch of `channels` doubles each.
+void backward_position(const float* x, const float* dy, float* dx, int64_t stride, const lrn::Params& p,
+                       double* r, double* t) {
+  const int64_t C = p.channels;
+  for (int64_t c = 0; c < C; ++c) {
+    const int64_t lo = imax(0, c - p.before), hi = imin(C - 1, c + p.after);
+    double s = 0;
+    for (int64_t j = lo; j <= hi; ++j) {
+      const double v = x[j * stride];
+      s += v * v;
+    }
+    const double b = p.k + p.a * s;
+    r[c] = lrn::portable::inv_pow(b, p.beta);
+    t[c] = (static_cast<double>(dy[c * stride]) * static_cast<double>(x[c * stride])) * (r[c] / b);
+  }
+  const double two_a_beta = 2 * p.a * p.beta;
+  for (int64_t c = 0; c < C; ++c) {
+    const int64_t lo = imax(0, c - p.after), hi = imin(C - 1, c + p.before);
+    double ts = 0;
+    for (int64_t j = lo; j <= hi; ++j) ts += t[j];
+    const double v = static_cast<double>(dy[c * stride]) * r[c] - two_a_beta * static_cast<double>(x[c * stride]) * ts;
+    dx[c * stride] = static_cast<float>(v);
+  }
+}
+
+// NCHW: blocks of positions (a multiple of kF) of all channels, r and t kept per block; the
+// positions past the last full vector of a row go through backward_position.
+void backward_nchw(const lrn::Params& p, const float* x, const float* dy, float* dx, double* work) {
+  const int64_t C = p.channels, S = p.spatial_size;
+  const Consts k = consts_of(p);
+  const D two_a_beta = V::setd(2 * p.a * p.beta);
+  const int64_t block = block_positions(p);
+  double* r = work;
+  double* t = work + C * block;
+  const int64_t full = S / kF * kF;
+  for (int64_t b = 0; b < p.batch; ++b) {
+    const int64_t base = b * C * S;
+    for (int64_t q0 = 0; q0 < full; q0 += block) {
+      const int64_t count = imin(block, full - q0);
+      for (int64_t c = 0; c < C; ++c) {
+        const int64_t lo = imax(0, c - p.before), hi = imin(C - 1, c + p.after);
+        for (int64_t q = 0; q < count; q += kF) {
+          D s_lo = V::setd(0), s_hi = V::setd(0);
+          for (int64_t j = lo; j <= hi; ++j) add_squares(V::loadf(x + base + j * S + q0 + q), s_lo, s_hi);
+          const int64_t at = base + c * S + q0 + q;
+          factors(V::loadf(x + at), V::loadf(dy + at), s_lo, s_hi, k, r + c * block + q, t + c * block + q);
+        }
+      }
+      // The c whose window holds i are [i - after, i + before]: the mirrored window.
+      for (int64_t c = 0; c < C; ++c) {
+        const int64_t lo = imax(0, c - p.after), hi = imin(C - 1, c + p.before);
+        for (int64_t q = 0; q < count; q += kF) {
+          D ts_lo = V::setd(0), ts_hi = V::setd(0);
+          for (int64_t j = lo; j <= hi; ++j) {
+            ts_lo = V::addd(ts_lo, V::loadd(t + j * block + q));
+            ts_hi = V::addd(ts_hi, V::loadd(t + j * block + q + kD));
+          }
+          const int64_t at = base + c * S + q0 + q;
+          V::storef(dx + at, combine(V::loadf(x + at), V::loadf(dy + at), r + c * block + q, ts_lo, ts_hi, two_a_beta));
+        }
+      }
+    }
+    for (int64_t q = full; q < S; ++q) backward_position(x + base + q, dy + base + q, dx + base + q, S, p, r, t);
+  }
+}
+
+// NHWC: per position, x and dy are copied into zero-padded buffers (in place is then free), r
+// and t computed for all channels, then dx from sums of t over the mirrored window.
+void backward_nhwc(const lrn::Params& p, const float* x, const float* dy, float* dx, void* work) {
+  const int64_t C = p.channels, L = p.before, R = p.after;
+  const Consts k = consts_of(p);
+  const D two_a_beta = V::setd(2 * p.a * p.beta);
+  const Padded px = padded_of(p, L);
+  const Padded pt = padded_of(p, R);
+  double* t = static_cast<double*>(work);                // pt.width
+  double* r = t + pt.width;                              // C + kF
+  float* xbuf = reinterpret_cast<float*>(r + C + kF);    // px.width
+  float* dybuf = xbuf + px.width;                        // C + kF
+  float* tail = dybuf + C + kF;                          // kF
+  fill_zero(xbuf, px.width);
+  fill_zero(dybuf, C + kF);
+  fill_zero(t, pt.width);
+  float* xrow = xbuf + px.pad;
+  double* trow = t + pt.pad;
+  const int64_t positions = p.batch * p.spatial_size;
+  for (int64_t pos = 0; pos < positions; ++pos) {
+    memcpy(xrow, x + pos * C, C * sizeof(float));
+    memcpy(dybuf, dy + pos * C, C * sizeof(float));
+    for (int64_t c = 0; c < C; c += kF) {
+      const int64_t jlo = imax(-L, -(c + kF - 1)), jhi = imin(R, C - 1 - c);
+      D s_lo = V::setd(0), s_hi = V::setd(0);
+      for (int64_t j = jlo; j <= jhi; ++j) add_squares(V::loadf(xrow + c + j), s_lo, s_hi);
+      factors(V::loadf(xrow + c), V::loadf(dybuf + c), s_lo, s_hi, k, r + c, trow + c);
+    }
+    fill_zero(trow + C, kF);  // lanes past the last channel must add nothing
+    float* out = dx + pos * C;
+    for (int64_t c = 0; c < C; c += kF) {
+      const int64_t jlo = imax(-R, -(c + kF - 1)), jhi = imin(L, C - 1 - c);
+      D ts_lo = V::setd(0), ts_hi = V::setd(0);
+      for (int64_t j = jlo; j <= jhi; ++j) {
+        ts_lo = V::addd(ts_lo, V::loadd(trow + c + j));
+        ts_hi = V::addd(ts_hi, V::loadd(trow + c + j + kD));
+      }
+      const F v = combine(V::loadf(xrow + c), V::loadf(dybuf + c), r + c, ts_lo, ts_hi, two_a_beta);
+      if (c + kF <= C) {
+        V::storef(out + c, v);
+      } else {
+        V::storef(tail, v);
+        memcpy(out + c, tail, (C - c) * sizeof(float));
+      }
+    }
+  }
+}
+
+// ---- the Kernel entry points ----------------------------------------------------------------
+
+size_t workspace_bytes(const lrn::Params& p) {
+  const int64_t C = p.channels;
+  const int64_t block = block_positions(p);
+  const Padded px = padded_of(p, p.before), pt = padded_of(p, p.after);
+  const size_t nchw = (2 * C * block + 2 * C) * sizeof(double);  // also covers the in-place forward copy
+  const size_t nhwc = (pt.width + C + kF) * sizeof(double) + (px.width + C + 2 * kF) * sizeof(float);
+  const size_t simd = nchw > nhwc ? nchw : nhwc;
+  const size_t portable = lrn::portable::workspace_bytes(p);
+  return simd > portable ? simd : portable;
+}
+
+void forward_f32(const lrn::Params& p, const float* x, float* y, void* work) {
+  if (p.length() == 0) return;
+  if (p.region == lrn::Region::WithinChannel) lrn::portable::forward(p, x, y, work);
+  else if (p.layout == lrn::Layout::NCHW) forward_nchw(p, x, y, static_cast<float*>(work));
+  else forward_nhwc(p, x, y, static_cast<float*>(work));
+}
+
+void backward_f32(const lrn::Params& p, const float* x, const float* dy, float* dx, void* work) {
+  if (p.length() == 0) return;
+  if (p.region == lrn::Region::WithinChannel) lrn::portable::backward(p, x, dy, dx, work);
+  else if (p.layout == lrn::Layout::NCHW) backward_nchw(p, x, dy, dx, static_cast<double*>(work));
+  else backward_nhwc(p, x, dy, dx, work);
+}
+
+void forward_f64(const lrn::Params& p, const double* x, double* y, void* work) {
+  lrn::portable::forward(p, x, y, work);
+}
+
+void backward_f64(const lrn::Params& p, const double* x, const double* dy, double* dx, void* work) {
+  lrn::portable::backward(p, x, dy, dx, work);
+}
+
+}  // namespace
+
+#undef LRN_INLINE

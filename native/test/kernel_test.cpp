@@ -1,0 +1,266 @@
+// Checks every kernel this CPU supports against the float64 reference (the portable code run on
+// float64 copies of the inputs), on random shapes chosen to hit edges: C < n, n = 1, even n,
+// spatial sizes that are not multiples of any vector width, unaligned pointers, in place, and
+// huge, subnormal, zero, NaN and Inf values. Exit status 0 when every check passes.
+//   kernel_test [cases-per-kernel] [seed]
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <algorithm>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "../core/lrn.h"
+#include "../core/portable.h"
+
+namespace {
+
+struct Rng {
+  uint64_t s;
+  uint64_t next() {
+    s ^= s << 13;
+    s ^= s >> 7;
+    s ^= s << 17;
+    return s;
+  }
+  double unit() { return (next() >> 11) * (1.0 / 9007199254740992.0); }
+  int64_t below(int64_t n) { return static_cast<int64_t>(next() % static_cast<uint64_t>(n)); }
+};
+
+enum class Values { Unit, Huge, Tiny, Mixed, Zeros, Special };
+const char* kValueNames[] = {"unit", "huge", "tiny", "mixed", "zeros", "special"};
+
+float value(Rng& r, Values kind) {
+  const double sign = r.unit() < 0.5 ? -1 : 1;
+  switch (kind) {
+    case Values::Unit: return static_cast<float>((r.unit() * 2 - 1) * 4);
+    case Values::Huge: return static_cast<float>(sign * (1 + r.unit() * 2.4) * std::pow(10.0, 38 - r.unit() * 20));
+    case Values::Tiny: return static_cast<float>(sign * (1 + r.unit()) * std::pow(10.0, -45 + r.unit() * 15));
+    case Values::Mixed: return static_cast<float>(sign * (1 + r.unit() * 2.4) * std::pow(10.0, -45 + r.unit() * 83));
+    case Values::Zeros: return r.unit() < 0.8 ? static_cast<float>(sign * 0.0) : static_cast<float>(r.unit());
+    case Values::Special: {
+      const double u = r.unit();
+      if (u < 0.04) return std::numeric_limits<float>::quiet_NaN();
+      if (u < 0.08) return std::numeric_limits<float>::infinity();
+      if (u < 0.12) return -std::numeric_limits<float>::infinity();
+      return static_cast<float>((r.unit() * 2 - 1) * 4);
+    }
+  }
+  return 0;
+}
+
+struct Case {
+  lrn::Params p;
+  std::vector<int64_t> spatial;
+  Values values;
+  std::string describe() const {
+    char buf[256];
+    std::snprintf(buf, sizeof buf, "%s %s N=%" PRId64 " C=%" PRId64 " S=%" PRId64 " [-%" PRId64 ",+%" PRId64
+                  "] k=%g a=%g beta=%g values=%s",
+                  p.layout == lrn::Layout::NCHW ? "NCHW" : "NHWC",
+                  p.region == lrn::Region::AcrossChannels ? "across" : "within", p.batch, p.channels,
+                  p.spatial_size, p.before, p.after, p.k, p.a, p.beta, kValueNames[static_cast<int>(values)]);
+    return buf;
+  }
+};
+
+Case random_case(Rng& r) {
+  Case c;
+  lrn::Params& p = c.p;
+  p.layout = r.below(2) ? lrn::Layout::NHWC : lrn::Layout::NCHW;
+  p.region = r.below(5) == 0 ? lrn::Region::WithinChannel : lrn::Region::AcrossChannels;
+  p.batch = 1 + r.below(2);
+  p.channels = 1 + r.below(40);
+  const int rank = p.region == lrn::Region::WithinChannel ? 1 + static_cast<int>(r.below(3)) : static_cast<int>(r.below(3));
+  for (int i = 0; i < rank; ++i) c.spatial.push_back(1 + r.below(rank == 1 ? 70 : 9));
+  const int64_t n = 1 + r.below(16);
+  switch (r.below(3)) {  // centred, PyTorch-like and ONNX-like even windows
+    case 0: p.before = p.after = n / 2; break;
+    case 1: p.before = n / 2; p.after = (n - 1) / 2; break;
+    default: p.before = (n - 1) / 2; p.after = n / 2; break;
+  }
+  const double ks[] = {0, 0.5, 1, 2};
+  const double as[] = {0, 1e-4, 2e-5, 1e-2, 1, 3.5};
+  const double betas[] = {0, 0.5, 0.75, 1, 0.6, 1.3, 2};
+  p.k = ks[r.below(4)];
+  p.a = as[r.below(6)];
+  p.beta = betas[r.below(7)];
+  c.values = static_cast<Values>(r.below(6));
+  return c;
+}
+
+void bind(Case& c) {
+  c.p.spatial = c.spatial.data();
+  c.p.spatial_rank = static_cast<int>(c.spatial.size());
+  c.p.spatial_size = 1;
+  for (int64_t d : c.spatial) c.p.spatial_size *= d;
+}
+
+// SPEC section 5, float32 forward: within 2^-21 relative of the float64 reference where it is a
+// normal float32, within 4 * 2^-149 where it is not; NaN and infinities exactly.
+bool forward_ok(float y, double ref) {
+  if (std::isnan(ref)) return std::isnan(y);
+  if (std::isnan(y)) return false;
+  const float rounded = static_cast<float>(ref);
+  if (std::isinf(rounded)) return y == rounded;
+  const double err = std::fabs(static_cast<double>(y) - ref);
+  if (std::fabs(ref) >= 0x1p-126) return err <= 0x1p-21 * std::fabs(ref);
+  return err <= 4 * 0x1p-149;
+}
+
+// SPEC section 4's bound per element, 1e-5 * (|term1| + |term2|) with
+// term1 = dy * B^-beta and term2 = 2 a beta x * sum over c with i in W(c) of dy x B^(-beta-1),
+// evaluated directly (every windowed axis walked element by element).
+std::vector<double> backward_bound(const lrn::Params& p, const std::vector<double>& x, const std::vector<double>& dy) {
+  const int64_t n = p.length(), C = p.channels, S = p.spatial_size;
+  const int64_t cs = p.layout == lrn::Layout::NCHW ? S : 1, ps = p.layout == lrn::Layout::NCHW ? 1 : C;
+  std::vector<double> b(n), bound(n);
+  auto at = [&](int64_t bi, int64_t c, int64_t q) { return bi * C * S + c * cs + q * ps; };
+  // Windows of element (c, q): channels for across; for within, a box over the spatial axes.
+  auto window = [&](int64_t c, int64_t q, int64_t before, int64_t after, auto&& visit) {
+    if (p.region == lrn::Region::AcrossChannels) {
+      for (int64_t j = std::max<int64_t>(0, c - before); j <= std::min(C - 1, c + after); ++j) visit(j, q);
+      return;
+    }
+    std::vector<int64_t> coord(p.spatial_rank), lo(p.spatial_rank), hi(p.spatial_rank);
+    int64_t rest = q;
+    for (int a = p.spatial_rank - 1; a >= 0; --a) {
+      coord[a] = rest % p.spatial[a];
+      rest /= p.spatial[a];
+      lo[a] = std::max<int64_t>(0, coord[a] - before);
+      hi[a] = std::min(p.spatial[a] - 1, coord[a] + after);
+    }
+    std::vector<int64_t> cur = lo;
+    for (;;) {
+      int64_t flat = 0;
+      for (int a = 0; a < p.spatial_rank; ++a) flat = flat * p.spatial[a] + cur[a];
+      visit(c, flat);
+      int a = p.spatial_rank - 1;
+      while (a >= 0 && cur[a] == hi[a]) cur[a] = lo[a], --a;
+      if (a < 0) break;
+      ++cur[a];
+    }
+  };
+  for (int64_t bi = 0; bi < p.batch; ++bi)
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t q = 0; q < S; ++q) {
+        double s = 0;
+        window(c, q, p.before, p.after, [&](int64_t j, int64_t r) { s += x[at(bi, j, r)] * x[at(bi, j, r)]; });
+        b[at(bi, c, q)] = p.k + p.a * s;
+      }
+  for (int64_t bi = 0; bi < p.batch; ++bi)
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t q = 0; q < S; ++q) {
+        const int64_t i = at(bi, c, q);
+        double sum = 0;
+        window(c, q, p.after, p.before, [&](int64_t j, int64_t r) {
+          const int64_t o = at(bi, j, r);
+          sum += dy[o] * x[o] * std::pow(b[o], -p.beta - 1);
+        });
+        const double term1 = dy[i] * std::pow(b[i], -p.beta), term2 = 2 * p.a * p.beta * x[i] * sum;
+        bound[i] = 1e-5 * (std::fabs(term1) + std::fabs(term2));
+      }
+  return bound;
+}
+
+struct Aligned {
+  std::vector<double> storage;
+  float* f32(size_t n, size_t offset) {
+    storage.assign(n / 2 + 16, 0.0);
+    return reinterpret_cast<float*>(storage.data()) + offset;
+  }
+};
+
+int failures = 0;
+void fail(const char* kernel, const char* what, const Case& c, int64_t i, double got, double want) {
+  if (++failures <= 20) {
+    std::printf("FAIL %s %s: %s: element %" PRId64 " got %.9g want %.9g\n", kernel, what, c.describe().c_str(), i, got, want);
+  }
+}
+
+void check(const lrn::Kernel& k, Case& c, Rng& r) {
+  bind(c);
+  const lrn::Params& p = c.p;
+  const int64_t n = p.length();
+  const size_t offset = static_cast<size_t>(r.below(4));  // unaligned on purpose
+  Aligned xa, ya, da, ga, ia;
+  float* x = xa.f32(n + 8, offset);
+  float* dy = da.f32(n + 8, offset);
+  for (int64_t i = 0; i < n; ++i) x[i] = value(r, c.values);
+  for (int64_t i = 0; i < n; ++i) dy[i] = value(r, Values::Unit);
+  std::vector<double> x64(x, x + n), dy64(dy, dy + n), ref(n), dref(n);
+  std::vector<unsigned char> work(std::max(k.workspace_bytes(p), lrn::portable::workspace_bytes(p)) + 64);
+  void* w = work.data() + (64 - reinterpret_cast<uintptr_t>(work.data()) % 64) % 64;
+  lrn::portable::forward(p, x64.data(), ref.data(), w);
+
+  float* y = ya.f32(n + 8, offset);
+  k.forward_f32(p, x, y, w);
+  for (int64_t i = 0; i < n; ++i) {
+    if (!forward_ok(y[i], ref[i])) { fail(k.name, "forward", c, i, y[i], ref[i]); break; }
+  }
+  float* inplace = ia.f32(n + 8, offset);
+  std::memcpy(inplace, x, n * sizeof(float));
+  k.forward_f32(p, inplace, inplace, w);
+  if (std::memcmp(inplace, y, n * sizeof(float)) != 0) fail(k.name, "forward in place", c, 0, 0, 0);
+
+  // float64 forward: within 1e-12 of the reference (values up to 1e150 are all finite here).
+  std::vector<double> y64(n);
+  k.forward_f64(p, x64.data(), y64.data(), w);
+  for (int64_t i = 0; i < n; ++i) {
+    const bool same_special = (std::isnan(ref[i]) && std::isnan(y64[i])) || (std::isinf(ref[i]) && y64[i] == ref[i]);
+    if (!same_special && !(std::fabs(y64[i] - ref[i]) <= 1e-12 * std::fabs(ref[i]))) {
+      fail(k.name, "forward f64", c, i, y64[i], ref[i]);
+      break;
+    }
+  }
+
+  // Backward against the float64 reference, with SPEC's bound 1e-5 * (|term1| + |term2|).
+  if (c.values == Values::Huge || c.values == Values::Mixed) return;
+  lrn::portable::backward(p, x64.data(), dy64.data(), dref.data(), w);
+  const std::vector<double> bound = backward_bound(p, x64, dy64);
+  float* dx = ga.f32(n + 8, offset);
+  k.backward_f32(p, x, dy, dx, w);
+  for (int64_t i = 0; i < n; ++i) {
+    const double want = dref[i];
+    const bool ok = std::isnan(want) ? std::isnan(dx[i])
+                    : std::isinf(static_cast<float>(want)) ? dx[i] == static_cast<float>(want)
+                    : std::fabs(dx[i] - want) <= bound[i];
+    if (!ok) { fail(k.name, "backward", c, i, dx[i], want); break; }
+  }
+  std::memcpy(inplace, dy, n * sizeof(float));
+  k.backward_f32(p, x, inplace, inplace, w);
+  if (std::memcmp(inplace, dx, n * sizeof(float)) != 0) fail(k.name, "backward in place (dy)", c, 0, 0, 0);
+  std::memcpy(inplace, x, n * sizeof(float));
+  k.backward_f32(p, inplace, dy, inplace, w);
+  if (std::memcmp(inplace, dx, n * sizeof(float)) != 0) fail(k.name, "backward in place (x)", c, 0, 0, 0);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int cases = argc > 1 ? std::atoi(argv[1]) : 3000;
+  const uint64_t seed = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 0x5eed;
+  size_t count = 0;
+  const lrn::Kernel* const* kernels = lrn::all_kernels(&count);
+  int tested = 0;
+  for (size_t i = 0; i < count; ++i) {
+    const lrn::Kernel& k = *kernels[i];
+    if (!k.supported()) {
+      std::printf("skip %s: not supported on this CPU\n", k.name);
+      continue;
+    }
+    Rng r{seed};
+    const int before = failures;
+    for (int j = 0; j < cases; ++j) {
+      Case c = random_case(r);
+      check(k, c, r);
+    }
+    std::printf("%s %s: %d random cases\n", failures == before ? "ok  " : "FAIL", k.name, cases);
+    ++tested;
+  }
+  std::printf("best kernel: %s; %d kernels tested, %d failures\n", lrn::best_kernel()->name, tested, failures);
+  return failures == 0 && tested > 0 ? 0 : 1;
+}
