@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { backend, lrn, setBackend } from '../lib/index.js';
+import { loadNative } from '../lib/native.js';
 
 const root = join(__dirname, '..');
 
@@ -57,6 +58,33 @@ describe('backend()', () => {
     expect(() => setBackend(missing)).toThrow(new RegExp(`available native kernel .* but received '${missing}'`));
     expect(() => setBackend(3 as never)).toThrow(TypeError);
     expect(lrn(new Float32Array(3), { shape: [1, 3] })).toHaveLength(3); // state unchanged by the failures
+  });
+});
+
+describe('native kernels', () => {
+  afterEach(() => setBackend('auto'));
+  const available = backend().available;
+
+  it.skipIf(available.length === 0)("'auto' picks the first (best) available kernel", () => {
+    setBackend('auto');
+    expect(backend()).toMatchObject({ backend: 'native', kernel: available[0] });
+    expect(backend().reason).toBeUndefined();
+  });
+
+  it.each(available)('setBackend(%s) runs that kernel', (kernel) => {
+    setBackend(kernel);
+    expect(backend()).toMatchObject({ backend: 'native', kernel });
+  });
+
+  it.each(available)('LRN_KERNEL=%s forces that kernel', (kernel) => {
+    const r = inChild({ LRN_KERNEL: kernel }, tryCall) as { info: { value: Record<string, unknown> } };
+    expect(r.info.value).toMatchObject({ backend: 'native', kernel });
+  });
+
+  it('a missing addon leaves a one-line reason that says how to build it', () => {
+    const { addon, reason } = loadNative(join(root, 'test', 'fixtures'));
+    expect(addon).toBeNull();
+    expect(reason).toMatch(/^native addon not loaded \(.+\); run `npm rebuild local-response-norm` with python3, make and a C\+\+17 compiler to build it$/);
   });
 });
 

@@ -1,0 +1,198 @@
+// The N-API binding: checks and converts arguments, then calls the kernel core. No LRN logic.
+//
+//   kernels() -> string[]                     supported kernels, best first
+//   forward(kernel, x, y, geometry)           y = LRN(x); y may be x itself
+//   backward(kernel, x, dy, dx, geometry)     dx = gradient; dx may be x or dy itself
+// geometry: [layout, region, batch, channels, before, after, k, a, beta, ...spatial dims], a
+// Float64Array so one argument carries every number.
+#include <napi.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <new>
+#include <vector>
+
+#include "core/lrn.h"
+
+namespace {
+
+constexpr size_t kGeometryFixed = 9;
+
+// Scratch memory per thread, grown on demand and kept for the next call.
+struct Workspace {
+  struct Free {
+    void operator()(void* p) const { std::free(p); }
+  };
+  std::unique_ptr<void, Free> data;
+  size_t bytes = 0;
+
+  void* get(size_t need) {
+    if (need > bytes) {
+      const size_t rounded = (need + 63) / 64 * 64;
+      data.reset(std::aligned_alloc(64, rounded));
+      bytes = data ? rounded : 0;
+    }
+    return data.get();
+  }
+};
+thread_local Workspace workspace;
+
+struct Array {
+  napi_typedarray_type type;
+  void* data;
+  size_t length;
+  size_t bytes() const { return length * (type == napi_float32_array ? 4 : 8); }
+};
+
+bool float_array(const Napi::Value& v, Array* out) {
+  if (!v.IsTypedArray()) return false;
+  const Napi::TypedArray t = v.As<Napi::TypedArray>();
+  const napi_typedarray_type type = t.TypedArrayType();
+  if (type != napi_float32_array && type != napi_float64_array) return false;
+  void* data = type == napi_float32_array ? static_cast<void*>(t.As<Napi::Float32Array>().Data())
+                                          : static_cast<void*>(t.As<Napi::Float64Array>().Data());
+  *out = {type, data, t.ElementLength()};
+  return true;
+}
+
+bool partly_overlap(const Array& a, const Array& b) {
+  if (a.data == b.data || a.length == 0 || b.length == 0) return false;
+  const auto a0 = reinterpret_cast<uintptr_t>(a.data), b0 = reinterpret_cast<uintptr_t>(b.data);
+  return a0 < b0 + b.bytes() && b0 < a0 + a.bytes();
+}
+
+bool whole(double v) { return std::isfinite(v) && v >= 0 && v == std::floor(v) && v <= 9007199254740991.0; }
+
+// Reads the geometry into `p` (and `dims`), checking every number and that the shape's element
+// count, computed without overflow, equals `length`. Returns an error message or nullptr.
+const char* read_geometry(const Napi::Value& v, size_t length, lrn::Params* p, std::vector<int64_t>* dims) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+    return "geometry must be a Float64Array";
+  }
+  const Napi::Float64Array g = v.As<Napi::Float64Array>();
+  const size_t n = g.ElementLength();
+  if (n < kGeometryFixed) return "geometry is too short";
+  const double* d = g.Data();
+  if ((d[0] != 0 && d[0] != 1) || (d[1] != 0 && d[1] != 1)) return "layout and region must be 0 or 1";
+  for (size_t i : {2, 3, 4, 5}) {
+    if (!whole(d[i])) return "batch, channels and window offsets must be non-negative integers";
+  }
+  for (size_t i : {6, 7, 8}) {
+    if (!std::isfinite(d[i]) || d[i] < 0) return "k, a and beta must be finite and >= 0";
+  }
+  dims->clear();
+  for (size_t i = kGeometryFixed; i < n; ++i) {
+    if (!whole(d[i])) return "spatial dimensions must be non-negative integers";
+    dims->push_back(static_cast<int64_t>(d[i]));
+  }
+  p->layout = d[0] == 0 ? lrn::Layout::NCHW : lrn::Layout::NHWC;
+  p->region = d[1] == 0 ? lrn::Region::AcrossChannels : lrn::Region::WithinChannel;
+  p->batch = static_cast<int64_t>(d[2]);
+  p->channels = static_cast<int64_t>(d[3]);
+  p->before = static_cast<int64_t>(d[4]);
+  p->after = static_cast<int64_t>(d[5]);
+  p->k = d[6];
+  p->a = d[7];
+  p->beta = d[8];
+  p->spatial = dims->data();
+  p->spatial_rank = static_cast<int>(dims->size());
+  if (p->region == lrn::Region::WithinChannel && dims->empty()) return "within-channel LRN needs a spatial axis";
+  // Element count without overflow: once every factor is >= 1 the product only grows, so stop
+  // as soon as it passes `length`.
+  uint64_t spatial = 1, total = 1;
+  bool zero = p->batch == 0 || p->channels == 0;
+  for (int64_t dim : *dims) zero = zero || dim == 0;
+  if (zero) {
+    total = 0;
+    spatial = 0;
+  } else {
+    for (int64_t dim : *dims) {
+      if (spatial > length) break;
+      spatial *= static_cast<uint64_t>(dim);
+    }
+    total = spatial;
+    for (int64_t dim : {p->batch, p->channels}) {
+      if (total > length) break;
+      total *= static_cast<uint64_t>(dim);
+    }
+  }
+  if (total != length) return "the shape does not match the array length";
+  p->spatial_size = static_cast<int64_t>(spatial);
+  if (zero) p->batch = 0;  // nothing to compute; keeps length() free of overflow
+  return nullptr;
+}
+
+Napi::Value Throw(Napi::Env env, bool range, const char* what) {
+  const std::string message = std::string("local-response-norm addon: ") + what;
+  if (range) Napi::RangeError::New(env, message).ThrowAsJavaScriptException();
+  else Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+const lrn::Kernel* kernel_arg(const Napi::CallbackInfo& info) {
+  if (!info[0].IsString()) return nullptr;
+  return lrn::find_kernel(info[0].As<Napi::String>().Utf8Value().c_str());
+}
+
+Napi::Value Kernels(const Napi::CallbackInfo& info) {
+  size_t count = 0;
+  const lrn::Kernel* const* all = lrn::all_kernels(&count);
+  Napi::Array names = Napi::Array::New(info.Env());
+  uint32_t at = 0;
+  for (size_t i = 0; i < count; ++i) {
+    if (all[i]->supported()) names.Set(at++, Napi::String::New(info.Env(), all[i]->name));
+  }
+  return names;
+}
+
+// forward(kernel, x, y, geometry) and backward(kernel, x, dy, dx, geometry).
+Napi::Value Run(const Napi::CallbackInfo& info, bool backward) {
+  const Napi::Env env = info.Env();
+  const size_t arrays = backward ? 3 : 2;
+  if (info.Length() != arrays + 2) return Throw(env, false, "wrong number of arguments");
+  const lrn::Kernel* kernel = kernel_arg(info);
+  if (kernel == nullptr) return Throw(env, true, "unknown or unsupported kernel");
+  Array a[3];
+  for (size_t i = 0; i < arrays; ++i) {
+    if (!float_array(info[1 + i], &a[i])) return Throw(env, false, "arrays must be Float32Array or Float64Array");
+    if (a[i].type != a[0].type) return Throw(env, false, "arrays must have the same element type");
+    if (a[i].length != a[0].length) return Throw(env, true, "arrays must have the same length");
+  }
+  const Array& out = a[arrays - 1];
+  for (size_t i = 0; i + 1 < arrays; ++i) {
+    if (partly_overlap(out, a[i])) return Throw(env, true, "the output partly overlaps an input");
+  }
+  lrn::Params p;
+  std::vector<int64_t> dims;
+  if (const char* error = read_geometry(info[1 + arrays], a[0].length, &p, &dims)) return Throw(env, true, error);
+  if (p.length() == 0) return env.Undefined();
+  void* work = workspace.get(kernel->workspace_bytes(p));
+  if (work == nullptr) return Throw(env, true, "out of memory for the kernel's work space");
+  if (a[0].type == napi_float32_array) {
+    const auto* x = static_cast<const float*>(a[0].data);
+    if (backward) kernel->backward_f32(p, x, static_cast<const float*>(a[1].data), static_cast<float*>(a[2].data), work);
+    else kernel->forward_f32(p, x, static_cast<float*>(a[1].data), work);
+  } else {
+    const auto* x = static_cast<const double*>(a[0].data);
+    if (backward) kernel->backward_f64(p, x, static_cast<const double*>(a[1].data), static_cast<double*>(a[2].data), work);
+    else kernel->forward_f64(p, x, static_cast<double*>(a[1].data), work);
+  }
+  return env.Undefined();
+}
+
+Napi::Value Forward(const Napi::CallbackInfo& info) { return Run(info, false); }
+Napi::Value Backward(const Napi::CallbackInfo& info) { return Run(info, true); }
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("kernels", Napi::Function::New(env, Kernels, "kernels"));
+  exports.Set("forward", Napi::Function::New(env, Forward, "forward"));
+  exports.Set("backward", Napi::Function::New(env, Backward, "backward"));
+  exports.Set("best", Napi::String::New(env, lrn::best_kernel()->name));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(local_response_norm, Init)
