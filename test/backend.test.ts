@@ -81,6 +81,14 @@ describe('native kernels', () => {
     expect(r.info.value).toMatchObject({ backend: 'native', kernel });
   });
 
+  // CI sets LRN_REQUIRE_NATIVE=1 after building the addon, so a build that does not load fails
+  // here instead of passing quietly on the TypeScript backend.
+  it.runIf(process.env.LRN_REQUIRE_NATIVE === '1')('the addon built for this machine loads', () => {
+    setBackend('auto');
+    expect(backend().reason).toBeUndefined();
+    expect(backend().backend).toBe('native');
+  });
+
   it('a missing addon leaves a one-line reason that says how to build it', () => {
     const { addon, reason } = loadNative(join(root, 'test', 'fixtures'));
     expect(addon).toBeNull();
