@@ -35,8 +35,23 @@ struct V {
   static F mulf(F a, F b) { return _mm256_mul_ps(a, b); }
   static F divf(F a, F b) { return _mm256_div_ps(a, b); }
   static F sqrtf(F a) { return _mm256_sqrt_ps(a); }
+  static F addf(F a, F b) { return _mm256_add_ps(a, b); }
+  static F fmaf(F a, F b, F c) { return _mm256_fmadd_ps(a, b, c); }
+  static F maxf(F a, F b) { return _mm256_max_ps(a, b); }
+  static F zerof() { return _mm256_setzero_ps(); }
+  using M = __m256;
+  static M ge(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }
+  static M le(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_LE_OQ); }
+  static M lt(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
+  static M and_(M a, M b) { return _mm256_and_ps(a, b); }
+  static M or_(M a, M b) { return _mm256_or_ps(a, b); }
+  static bool all(M m) { return _mm256_movemask_ps(m) == 0xFF; }
   // rsqrt_ps has only 12 bits; a correctly rounded sqrt and divide keep the error under 1 ulp.
   static F rsqrtf(F b) { return _mm256_div_ps(_mm256_set1_ps(1.0f), _mm256_sqrt_ps(b)); }
+  static F pow_m075(F b) {
+    const F r = rsqrtf(b);
+    return mulf(r, sqrtf(r));
+  }
   static bool between(F v, F lo, F hi) {
     const F in = _mm256_and_ps(_mm256_cmp_ps(v, lo, _CMP_GE_OQ), _mm256_cmp_ps(v, hi, _CMP_LE_OQ));
     return _mm256_movemask_ps(in) == 0xFF;

@@ -36,11 +36,33 @@ struct V {
   static F mulf(F a, F b) { return _mm512_mul_ps(a, b); }
   static F divf(F a, F b) { return _mm512_div_ps(a, b); }
   static F sqrtf(F a) { return _mm512_sqrt_ps(a); }
-  // rsqrt14 (relative error < 2^-14) refined by one Newton step: error about 2^-27 plus rounding.
+  static F addf(F a, F b) { return _mm512_add_ps(a, b); }
+  static F fmaf(F a, F b, F c) { return _mm512_fmadd_ps(a, b, c); }
+  static F maxf(F a, F b) { return _mm512_max_ps(a, b); }
+  static F zerof() { return _mm512_setzero_ps(); }
+  using M = __mmask16;
+  static M ge(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ); }
+  static M le(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ); }
+  static M lt(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
+  static M and_(M a, M b) { return static_cast<M>(a & b); }
+  static M or_(M a, M b) { return static_cast<M>(a | b); }
+  static bool all(M m) { return m == 0xFFFF; }
+  // rsqrt14 (relative error < 2^-14) refined by one Newton step written as r + r*h with the small
+  // correction h = 0.5 - 0.5*b*r^2: the step's own rounding is then about one ulp.
   static F rsqrtf(F b) {
     const F r = _mm512_rsqrt14_ps(b);
-    const F half_b_r2 = _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), b), _mm512_mul_ps(r, r));
-    return _mm512_mul_ps(r, _mm512_sub_ps(_mm512_set1_ps(1.5f), half_b_r2));
+    const F h = _mm512_fnmadd_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), b), _mm512_mul_ps(r, r), _mm512_set1_ps(0.5f));
+    return _mm512_fmadd_ps(r, h, r);
+  }
+  // b^-0.75 = r * sqrt(r) with r = rsqrt(b), and sqrt(r) = r * rsqrt(r) refined by a Newton
+  // step in the same r + r*h form: only multiplies and FMAs, no vsqrtps (the slowest step here).
+  static F pow_m075(F b) {
+    const F half = _mm512_set1_ps(0.5f);
+    const F r = rsqrtf(b);
+    const F t = _mm512_rsqrt14_ps(r);
+    const F s = _mm512_mul_ps(r, t);
+    const F h = _mm512_fnmadd_ps(_mm512_mul_ps(half, s), t, half);
+    return _mm512_mul_ps(r, _mm512_fmadd_ps(s, h, s));
   }
   static bool between(F v, F lo, F hi) {
     return (_mm512_cmp_ps_mask(v, lo, _CMP_GE_OQ) & _mm512_cmp_ps_mask(v, hi, _CMP_LE_OQ)) == 0xFFFF;

@@ -33,8 +33,24 @@ struct V {
   static F mulf(F a, F b) { return vmulq_f32(a, b); }
   static F divf(F a, F b) { return vdivq_f32(a, b); }
   static F sqrtf(F a) { return vsqrtq_f32(a); }
+  static F addf(F a, F b) { return vaddq_f32(a, b); }
+  static F fmaf(F a, F b, F c) { return vfmaq_f32(c, a, b); }
+  // vmaxq returns NaN when either operand is NaN, which fast_ok relies on as well.
+  static F maxf(F a, F b) { return vmaxq_f32(a, b); }
+  static F zerof() { return vdupq_n_f32(0.0f); }
+  using M = uint32x4_t;
+  static M ge(F a, F b) { return vcgeq_f32(a, b); }
+  static M le(F a, F b) { return vcleq_f32(a, b); }
+  static M lt(F a, F b) { return vcltq_f32(a, b); }
+  static M and_(M a, M b) { return vandq_u32(a, b); }
+  static M or_(M a, M b) { return vorrq_u32(a, b); }
+  static bool all(M m) { return vminvq_u32(m) == 0xFFFFFFFFu; }
   // vrsqrte has only 8 bits; a correctly rounded sqrt and divide keep the error under 1 ulp.
   static F rsqrtf(F b) { return vdivq_f32(vdupq_n_f32(1.0f), vsqrtq_f32(b)); }
+  static F pow_m075(F b) {
+    const F r = rsqrtf(b);
+    return mulf(r, sqrtf(r));
+  }
   static bool between(F v, F lo, F hi) {
     return vminvq_u32(vandq_u32(vcgeq_f32(v, lo), vcleq_f32(v, hi))) == 0xFFFFFFFFu;
   }

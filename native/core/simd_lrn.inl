@@ -4,13 +4,15 @@
 //
 // V provides: kF float lanes, F (kF floats), D (kF/2 doubles); loadf/storef (unaligned), lo/hi
 // (widen each half of an F to D), narrow(D, D) -> F, setf/setd, addd/subd/muld/divd/sqrtd,
-// fmad(a, b, c) = a*b + c, loadd/stored, mulf/divf/sqrtf, rsqrtf (~1 ulp), between(F, lo, hi)
-// (all lanes inside, false for NaN).
+// fmad(a, b, c) = a*b + c, loadd/stored, addf/mulf/divf/sqrtf/fmaf, rsqrtf (~1 ulp), pow_m075
+// (b^-0.75, a few ulps), zerof,
+// maxf, between(F, lo, hi) (all lanes inside, false for NaN), and masks M with ge/le/lt, and_/or_, all.
 //
-// Accuracy: sums of squares and k + a*S are formed in float64 (exact squares, no overflow for
-// any float32), the power in float32 only when B is well inside the float32 range; every other
-// lane (huge, tiny, NaN, Inf, or a beta without a shortcut) is finished in float64, so results
-// stay within a few float32 ulps of the float64 reference.
+// Accuracy: windows of up to 8 channels sum their squares in float32 (at most 8 roundings, a few
+// units in the last place at worst), wider windows in float64. The power is taken in float32
+// only when S and B are well inside the float32 range; every other lane (huge, tiny, NaN, Inf,
+// or a beta without a shortcut) is finished in float64 from the original values, so results stay
+// within the SPEC's 4 float32 ulps of the float64 reference.
 //
 // The includer includes <cstring> and "portable.h" at global scope first. Nothing here uses
 // std templates: an out-of-line copy of one, compiled with this file's ISA flags, could be the
@@ -22,6 +24,14 @@ inline int64_t imax(int64_t a, int64_t b) { return a > b ? a : b; }
 inline int64_t imin(int64_t a, int64_t b) { return a < b ? a : b; }
 template <class T>
 void fill_zero(T* p, int64_t n) { memset(p, 0, n * sizeof(T)); }
+
+// Copies n floats with vector moves: the per-position copies are short, and a library call
+// costs as much as the copy.
+inline void copy_floats(float* dst, const float* src, int64_t n) {
+  int64_t i = 0;
+  for (; i + V::kF <= n; i += V::kF) V::storef(dst + i, V::loadf(src + i));
+  for (; i < n; ++i) dst[i] = src[i];
+}
 
 using F = V::F;
 using D = V::D;
@@ -55,21 +65,21 @@ Consts consts_of(const lrn::Params& p) {
   return {V::setd(p.k), V::setd(p.a), V::setf(kLowB), V::setf(kHighB), beta_kind(p.beta), p.beta};
 }
 
+// x * B^(-beta) in float32 for the betas with a shortcut (B inside [2^-100, 2^100]).
+LRN_INLINE F power_f32(F x, F b, Beta beta) {
+  switch (beta) {
+    case Beta::Zero: return x;
+    case Beta::Half: return V::mulf(x, V::rsqrtf(b));
+    case Beta::One: return V::divf(x, b);
+    default: return V::mulf(x, V::pow_m075(b));
+  }
+}
+
 // y = x * B^(-beta) for one vector, from B's two double halves. Lanes the float32 power cannot
 // take are finished in float64 from the same B.
 LRN_INLINE F finish(F x, D b_lo, D b_hi, const Consts& c) {
   const F b = V::narrow(b_lo, b_hi);
-  if (c.beta != Beta::Other && V::between(b, c.low, c.high)) {
-    switch (c.beta) {
-      case Beta::Zero: return x;
-      case Beta::Half: return V::mulf(x, V::rsqrtf(b));
-      case Beta::One: return V::divf(x, b);
-      default: {
-        const F r = V::rsqrtf(b);
-        return V::mulf(x, V::mulf(r, V::sqrtf(r)));
-      }
-    }
-  }
+  if (c.beta != Beta::Other && V::between(b, c.low, c.high)) return power_f32(x, b, c.beta);
   alignas(64) double bs[kF];
   alignas(64) float xs[kF];
   V::stored(bs, b_lo);
@@ -119,7 +129,7 @@ int64_t block_positions(const lrn::Params& p) {
   return imin(fit, imax(p.spatial_size, 1));
 }
 
-void forward_nchw(const lrn::Params& p, const float* x, float* y, float* copy) {
+void forward_nchw_wide(const lrn::Params& p, const float* x, float* y, float* copy) {
   const int64_t C = p.channels, S = p.spatial_size;
   const Consts k = consts_of(p);
   for (int64_t b = 0; b < p.batch; ++b) {
@@ -151,7 +161,7 @@ Padded padded_of(const lrn::Params& p, int64_t before) {
   return {pad, pad + p.channels + kF};
 }
 
-void forward_nhwc(const lrn::Params& p, const float* x, float* y, float* work) {
+void forward_nhwc_wide(const lrn::Params& p, const float* x, float* y, float* work) {
   const int64_t C = p.channels, L = p.before, R = p.after;
   const Consts k = consts_of(p);
   const Padded pd = padded_of(p, L);
@@ -177,6 +187,151 @@ void forward_nhwc(const lrn::Params& p, const float* x, float* y, float* work) {
     }
   }
 }
+
+// ---- forward with float32 window sums (windows of up to kFloatRows channels) ---------------
+
+constexpr int64_t kFloatRows = 8;
+
+struct Fast {
+  F k, a, high, low_s, negligible;
+  Beta beta;
+  bool small_k;  // k too small to hide an imprecise S: check S for underflow too
+};
+
+Fast fast_of(const lrn::Params& p) {
+  // With k >= 2^-90 and a <= k * 2^64, B >= k stays above 2^-100 and any S below 2^-100
+  // contributes a*S <= 2^-26 * k: only the upper bound needs checking per vector.
+  const bool small_k = !(p.k >= 0x1p-90 && p.a <= p.k * 0x1p64);
+  return {V::setf(static_cast<float>(p.k)), V::setf(static_cast<float>(p.a)), V::setf(kHighB),
+          V::setf(0x1p-100f), V::setf(0x1p26f), beta_kind(p.beta), small_k};
+}
+
+// Every lane safe for float32: S and B finite and at most 2^100 (false for NaN, as max returns
+// its second operand when either is NaN and B is NaN whenever S is); with a small k also B at
+// least 2^-100 and S either far from underflow or too small to matter (a*S below 2^-26 of B).
+LRN_INLINE bool fast_ok(F s, F b, const Fast& f) {
+  if (f.beta == Beta::Other) return false;
+  const auto in_range = V::le(V::maxf(s, b), f.high);
+  if (!f.small_k) return V::all(in_range);
+  const auto b_low = V::ge(b, f.low_s);
+  const auto s_fine = V::or_(V::ge(s, f.low_s), V::lt(V::mulf(V::mulf(f.a, s), f.negligible), b));
+  return V::all(V::and_(V::and_(in_range, b_low), s_fine));
+}
+
+// One NCHW position in float64 (channel j at x[j * stride]): the positions past the last full
+// vector. The channels are copied first, so y may be x.
+void forward_position(const float* x, float* y, int64_t stride, const lrn::Params& p, float* column) {
+  for (int64_t c = 0; c < p.channels; ++c) column[c] = x[c * stride];
+  for (int64_t c = 0; c < p.channels; ++c) {
+    const int64_t lo = imax(0, c - p.before), hi = imin(p.channels - 1, c + p.after);
+    y[c * stride] = forward_scalar(column, 1, lo, hi, c, p);
+  }
+}
+
+// NCHW, walking down the channels of one vector of positions: each row is loaded once into a
+// ring of the window's W rows (zeros past the edges) and the window sum is a chain of fused
+// multiply-adds over the ring, so in place needs no copy (row c is written only after every
+// window holding it has been summed). Lanes that fail fast_ok are redone in float64 from the ring.
+template <int W>
+void forward_nchw_fast(const lrn::Params& p, const float* x, float* y, float* column) {
+  const int64_t C = p.channels, S = p.spatial_size, L = p.before, R = p.after;
+  const Fast f = fast_of(p);
+  alignas(64) float orig[W * kF];
+  const F zero = V::zerof();
+  const int64_t full = S / kF * kF;
+  for (int64_t b = 0; b < p.batch; ++b) {
+    const float* xb = x + b * C * S;
+    float* yb = y + b * C * S;
+    for (int64_t q = 0; q < full; q += kF) {
+      // Slot of row r is (r + L) % W; rows -L..-1 are zeros, rows 0..R-1 are loaded up front.
+      for (int64_t r = -L; r < R; ++r) V::storef(orig + (r + L) * kF, r >= 0 && r < C ? V::loadf(xb + r * S + q) : zero);
+      int64_t incoming = R + L;  // slot of row c + R
+      int64_t centre = L;        // slot of row c
+      for (int64_t c = 0; c < C; ++c) {
+        V::storef(orig + incoming * kF, c + R < C ? V::loadf(xb + (c + R) * S + q) : zero);
+        F s = V::zerof();
+        for (int w = 0; w < W; ++w) {
+          const F v = V::loadf(orig + w * kF);
+          s = V::fmaf(v, v, s);
+        }
+        const F xc = V::loadf(orig + centre * kF);
+        const F bb = V::fmaf(f.a, s, f.k);
+        F out;
+        if (fast_ok(s, bb, f)) {
+          out = power_f32(xc, bb, f.beta);
+        } else {
+          alignas(64) float lanes[kF];
+          for (int i = 0; i < kF; ++i) {
+            double ss = 0;
+            for (int w = 0; w < W; ++w) ss += static_cast<double>(orig[w * kF + i]) * orig[w * kF + i];
+            const double xi = orig[centre * kF + i];
+            lanes[i] = static_cast<float>(xi * lrn::portable::inv_pow(p.k + p.a * ss, p.beta));
+          }
+          out = V::loadf(lanes);
+        }
+        V::storef(yb + c * S + q, out);
+        incoming = incoming + 1 == W ? 0 : incoming + 1;
+        centre = centre + 1 == W ? 0 : centre + 1;
+      }
+    }
+    for (int64_t q = full; q < S; ++q) forward_position(xb + q, yb + q, S, p, column);
+  }
+}
+
+// NHWC: the position's channels sit between zero pads; each vector of outputs sums squares of
+// shifted loads. Lanes that fail fast_ok are redone in float64 from the padded copy.
+template <int W>
+void forward_nhwc_fast(const lrn::Params& p, const float* x, float* y, float* work) {
+  const int64_t C = p.channels, L = p.before, R = p.after;
+  const Fast f = fast_of(p);
+  // Zeros: L before the channels, R + kF after, so every vector reads its whole window.
+  const int64_t width = L + C + R + kF;
+  // Two padded copies: the next position is copied while this one is computed, so the shifted
+  // loads never wait on the stores that filled the buffer.
+  float* bufs[2] = {work, work + width};
+  float* tail = work + 2 * width;
+  fill_zero(work, 2 * width);
+  const int64_t positions = p.batch * p.spatial_size;
+  if (positions > 0) copy_floats(bufs[0] + L, x, C);
+  for (int64_t pos = 0; pos < positions; ++pos) {
+    const float* row = bufs[pos & 1] + L;
+    if (pos + 1 < positions) copy_floats(bufs[(pos + 1) & 1] + L, x + (pos + 1) * C, C);
+    float* out = y + pos * C;
+    for (int64_t c = 0; c < C; c += kF) {
+      const float* window = row + c - L;
+      F s = V::zerof();
+      for (int j = 0; j < W; ++j) {
+        const F v = V::loadf(window + j);
+        s = V::fmaf(v, v, s);
+      }
+      const F xc = V::loadf(row + c);
+      const F bb = V::fmaf(f.a, s, f.k);
+      const int64_t valid = imin(kF, C - c);
+      float* dst = valid == kF ? out + c : tail;
+      if (fast_ok(s, bb, f)) {
+        V::storef(dst, power_f32(xc, bb, f.beta));
+      } else {
+        for (int64_t i = 0; i < valid; ++i) {
+          dst[i] = forward_scalar(row, 1, imax(0, c + i - L), imin(C - 1, c + i + R), c + i, p);
+        }
+      }
+      if (valid < kF) memcpy(out + c, tail, valid * sizeof(float));
+    }
+  }
+}
+
+template <int W>
+void forward_fast(const lrn::Params& p, const float* x, float* y, float* work) {
+  if (p.layout == lrn::Layout::NCHW) forward_nchw_fast<W>(p, x, y, work);
+  else forward_nhwc_fast<W>(p, x, y, work);
+}
+
+// By window size W = before + after + 1, from 1 to kFloatRows.
+using ForwardFast = void (*)(const lrn::Params&, const float*, float*, float*);
+constexpr ForwardFast kForwardFast[kFloatRows] = {
+    forward_fast<1>, forward_fast<2>, forward_fast<3>, forward_fast<4>,
+    forward_fast<5>, forward_fast<6>, forward_fast<7>, forward_fast<8>,
+};
 
 // ---- backward, all in float64 vectors -------------------------------------------------------
 
@@ -339,7 +494,7 @@ size_t workspace_bytes(const lrn::Params& p) {
   const int64_t block = block_positions(p);
   const Padded px = padded_of(p, p.before), pt = padded_of(p, p.after);
   const size_t nchw = (2 * C * block + 2 * C) * sizeof(double);  // also covers the in-place forward copy
-  const size_t nhwc = (pt.width + C + kF) * sizeof(double) + (px.width + C + 2 * kF) * sizeof(float);
+  const size_t nhwc = (pt.width + C + kF) * sizeof(double) + (2 * (px.width + p.after) + C + 2 * kF) * sizeof(float);
   const size_t simd = nchw > nhwc ? nchw : nhwc;
   const size_t portable = lrn::portable::workspace_bytes(p);
   return simd > portable ? simd : portable;
@@ -348,8 +503,12 @@ size_t workspace_bytes(const lrn::Params& p) {
 void forward_f32(const lrn::Params& p, const float* x, float* y, void* work) {
   if (p.length() == 0) return;
   if (p.region == lrn::Region::WithinChannel) lrn::portable::forward(p, x, y, work);
-  else if (p.layout == lrn::Layout::NCHW) forward_nchw(p, x, y, static_cast<float*>(work));
-  else forward_nhwc(p, x, y, static_cast<float*>(work));
+  else if (p.before + p.after + 1 > kFloatRows) {
+    if (p.layout == lrn::Layout::NCHW) forward_nchw_wide(p, x, y, static_cast<float*>(work));
+    else forward_nhwc_wide(p, x, y, static_cast<float*>(work));
+  } else {
+    kForwardFast[p.before + p.after](p, x, y, static_cast<float*>(work));
+  }
 }
 
 void backward_f32(const lrn::Params& p, const float* x, const float* dy, float* dx, void* work) {
