@@ -228,15 +228,17 @@ void forward_position(const float* x, float* y, int64_t stride, const lrn::Param
   }
 }
 
-// NCHW, walking down the channels of one vector of positions: each row is loaded once into a
-// ring of the window's W rows (zeros past the edges) and the window sum is a chain of fused
-// multiply-adds over the ring, so in place needs no copy (row c is written only after every
-// window holding it has been summed). Lanes that fail fast_ok are redone in float64 from the ring.
+// NCHW, walking down the channels of one vector of positions: each row is loaded and squared
+// once into rings of the window's W rows (zeros past the edges), and the window sum is W - 1
+// adds, which run beside the multiplies of the power. In place needs no copy (row c is written
+// only after every window holding it has been summed). Lanes that fail fast_ok are redone in
+// float64 from the ring of original values.
 template <int W>
 void forward_nchw_fast(const lrn::Params& p, const float* x, float* y, float* column) {
   const int64_t C = p.channels, S = p.spatial_size, L = p.before, R = p.after;
   const Fast f = fast_of(p);
   alignas(64) float orig[W * kF];
+  alignas(64) float sq[W * kF];
   const F zero = V::zerof();
   const int64_t full = S / kF * kF;
   for (int64_t b = 0; b < p.batch; ++b) {
@@ -244,16 +246,19 @@ void forward_nchw_fast(const lrn::Params& p, const float* x, float* y, float* co
     float* yb = y + b * C * S;
     for (int64_t q = 0; q < full; q += kF) {
       // Slot of row r is (r + L) % W; rows -L..-1 are zeros, rows 0..R-1 are loaded up front.
-      for (int64_t r = -L; r < R; ++r) V::storef(orig + (r + L) * kF, r >= 0 && r < C ? V::loadf(xb + r * S + q) : zero);
+      for (int64_t r = -L; r < R; ++r) {
+        const F v = r >= 0 && r < C ? V::loadf(xb + r * S + q) : zero;
+        V::storef(orig + (r + L) * kF, v);
+        V::storef(sq + (r + L) * kF, V::mulf(v, v));
+      }
       int64_t incoming = R + L;  // slot of row c + R
       int64_t centre = L;        // slot of row c
       for (int64_t c = 0; c < C; ++c) {
-        V::storef(orig + incoming * kF, c + R < C ? V::loadf(xb + (c + R) * S + q) : zero);
-        F s = V::zerof();
-        for (int w = 0; w < W; ++w) {
-          const F v = V::loadf(orig + w * kF);
-          s = V::fmaf(v, v, s);
-        }
+        const F v = c + R < C ? V::loadf(xb + (c + R) * S + q) : zero;
+        V::storef(orig + incoming * kF, v);
+        V::storef(sq + incoming * kF, V::mulf(v, v));
+        F s = V::loadf(sq);
+        for (int w = 1; w < W; ++w) s = V::addf(s, V::loadf(sq + w * kF));
         const F xc = V::loadf(orig + centre * kF);
         const F bb = V::fmaf(f.a, s, f.k);
         F out;
