@@ -1,4 +1,4 @@
-// npm run bench [-- --shapes 1x96x55x55,32x96x55x55] [--beta 0.75] [--rounds 3] [--quick]
+// npm run bench [-- --shapes 1x96x55x55,32x96x55x55] [--beta 0.75] [--rounds 3] [--quick] [--no-native]
 // Times every contender on the same float32 input in one process, in interleaved rounds so a
 // slow spell of the machine does not land on one contender only, checks that they agree, and
 // prints a markdown table: median and minimum ms per call over all rounds' samples, spread,
@@ -6,6 +6,7 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { memcpy, packageContenders, tfjsContenders } from './contenders.mjs';
+import { printNativeTable, runNativeBench } from './native.mjs';
 import { summarize, timeIt } from './timing.mjs';
 
 const { values: args } = parseArgs({
@@ -14,6 +15,7 @@ const { values: args } = parseArgs({
     beta: { type: 'string', default: '0.75' },
     rounds: { type: 'string', default: '3' },
     quick: { type: 'boolean', default: false },
+    'no-native': { type: 'boolean', default: false },
   },
 });
 const ROUNDS = args.quick ? 1 : Number(args.rounds);
@@ -94,6 +96,11 @@ async function main() {
   }
   const rows = [...samples.values()].map(({ row, perCall }) => ({ ...row, ...summarize(perCall) }));
   print(rows, agreement, notes);
+  if (!args['no-native']) {
+    // Shapes of the kernel-core bench: the package shapes plus oneDNN's reference shape 1x256x27x27.
+    const shapes = [...new Set([...args.shapes.split(','), '1x256x27x27'])].join(',');
+    printNativeTable(runNativeBench(shapes, ROUNDS), fmt);
+  }
 }
 
 function print(rows, agreement, notes) {
