@@ -19,15 +19,16 @@ export function packageContenders() {
         kernel,
         fresh,
         layouts: ['NCHW', 'NHWC'],
+        before() {
+          setBackend(kernel);
+          const { kernel: running } = backend();
+          if (running !== label) throw new Error(`asked for ${label}, running ${running}`);
+        },
         prepare(input, c) {
           const options = { shape: c.shape, layout: c.layout, preset: 'alexnet', size: c.size, alpha: c.alpha, beta: c.beta, k: c.k };
           const out = new Float32Array(input.length);
           const run = fresh ? () => lrn(input, options) : () => lrn(input, { ...options, out });
-          return {
-            before: () => setBackend(kernel),
-            run,
-            result: () => { setBackend(kernel); return lrn(input, options); },
-          };
+          return { run, result: () => lrn(input, options) };
         },
       });
     }
