@@ -10,6 +10,8 @@ import type { BackendInfo, FloatArray } from './types.js';
 export interface Backend {
   forward(plan: Plan, x: FloatArray, y: FloatArray): void;
   backward(plan: Plan, x: FloatArray, dy: FloatArray, dx: FloatArray): void;
+  /** The forward off the main thread, split across up to `threads` threads. */
+  forwardAsync(plan: Plan, x: FloatArray, y: FloatArray, threads: number): Promise<void>;
 }
 
 const FALLBACK_NAMES = ['fallback', 'typescript'];

@@ -2,6 +2,6 @@
 // between `import` and `require` in one process.
 import api from './index.js';
 
-export const { lrn, lrnAsync, lrnBackward, backend, setBackend, PRESETS } = api;
+export const { lrn, lrnAsync, lrnBackward, backend, setBackend, concurrency, PRESETS } = api;
 export type * from './index.js';
 export default api;

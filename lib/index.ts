@@ -1,12 +1,14 @@
 // Public API of local-response-norm (SPEC section 7).
 import { activeBackend, backendInfo, selectBackend } from './backend.js';
 import { typedArrayName } from './errors.js';
-import { checkCompanion, checkFloatArray, checkNoPartialOverlap, makePlan } from './options.js';
-import type { BackendInfo, FloatArray, LrnOptions } from './types.js';
+import { checkCompanion, checkFloatArray, checkNoPartialOverlap, checkThreads, makePlan } from './options.js';
+import { concurrency } from './concurrency.js';
+import type { BackendInfo, FloatArray, LrnAsyncOptions, LrnOptions } from './types.js';
 
 export { PRESETS } from './presets.js';
 export type { AlphaScale, Preset } from './presets.js';
-export type { BackendInfo, FloatArray, Layout, LrnOptions, PresetName, Region } from './types.js';
+export type { BackendInfo, FloatArray, Layout, LrnAsyncOptions, LrnOptions, PresetName, Region } from './types.js';
+export { concurrency };
 
 /** The output array: `options.out` checked against the inputs it must not partly overlap, or a new one. */
 function output(fn: string, input: FloatArray, out: unknown, others: ReadonlyArray<[FloatArray, string]>): FloatArray {
@@ -53,17 +55,25 @@ export function lrn<T extends FloatArray>(input: T, options: LrnOptions<T>): T {
 }
 
 /**
- * Like {@link lrn}, returning a Promise. Bad arguments reject the Promise with the same
- * TypeError or RangeError that `lrn` throws. Keep `input` and `out` unchanged until it settles.
+ * Like {@link lrn}, computed off the main thread: on libuv's thread pool, a large tensor split
+ * across up to `options.threads` threads (default {@link concurrency}), so the event loop stays
+ * free. Bad arguments reject the Promise with the same TypeError or RangeError that `lrn`
+ * throws. The arrays are kept alive until it settles; do not change `input` or `out` meanwhile.
+ * On the TypeScript backend the work runs on the main thread, after the current macrotask.
  *
  * @example
  * ```ts
  * import { lrnAsync } from 'local-response-norm';
- * const y = await lrnAsync(activations, { shape: [32, 96, 55, 55], preset: 'onnx' });
+ * const y = await lrnAsync(activations, { shape: [32, 96, 55, 55], preset: 'onnx', threads: 2 });
  * ```
  */
-export async function lrnAsync<T extends FloatArray>(input: T, options: LrnOptions<T>): Promise<T> {
-  return lrn(input, options);
+export async function lrnAsync<T extends FloatArray>(input: T, options: LrnAsyncOptions<T>): Promise<T> {
+  const x = checkFloatArray('lrnAsync', 'input', input);
+  const plan = makePlan('lrnAsync', x, options, ['threads']);
+  const threads = checkThreads('lrnAsync', 'options.threads', (options as { threads?: unknown }).threads, concurrency());
+  const y = output('lrnAsync', x, optionOut(options), [[x, 'input']]);
+  if (plan.length > 0) await activeBackend().forwardAsync(plan, x, y, threads);
+  return y as T;
 }
 
 /**

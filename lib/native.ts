@@ -22,6 +22,30 @@ interface Binding {
   best: string;
   forward(kernel: string, x: FloatArray, y: FloatArray, geometry: Float64Array): void;
   backward(kernel: string, x: FloatArray, dy: FloatArray, dx: FloatArray, geometry: Float64Array): void;
+  forwardAsync(kernel: string, x: FloatArray, y: FloatArray, geometry: Float64Array): Promise<void>;
+}
+
+/** Below this many elements a part is not worth a thread of its own. */
+const MIN_PART = 1 << 16;
+
+/** Splits a call into up to `threads` independent parts: runs of positions for NHWC across
+ *  channels (each position's channels are contiguous), else runs of batch items. */
+export function split(plan: Plan, threads: number): Array<{ offset: number; plan: Plan }> {
+  const byPosition = plan.layout === 'NHWC' && plan.region === 'across-channels';
+  const units = byPosition ? plan.batch * plan.spatialSize : plan.batch;
+  const unitLength = units === 0 ? 0 : plan.length / units;
+  const count = Math.max(1, Math.min(threads, units, Math.ceil(plan.length / MIN_PART)));
+  if (count === 1) return [{ offset: 0, plan }];
+  const parts: Array<{ offset: number; plan: Plan }> = [];
+  for (let i = 0; i < count; i++) {
+    const first = Math.floor((units * i) / count);
+    const n = Math.floor((units * (i + 1)) / count) - first;
+    const part: Plan = byPosition
+      ? { ...plan, batch: 1, spatial: [n], spatialSize: n, length: n * unitLength }
+      : { ...plan, batch: n, length: n * unitLength };
+    parts.push({ offset: first * unitLength, plan: part });
+  }
+  return parts;
 }
 
 const FIXED = 9;
@@ -51,6 +75,10 @@ function adapt(binding: Binding): NativeAddon {
     kernel: (name) => ({
       forward: (plan, x, y) => binding.forward(name, x, y, geometry(plan)),
       backward: (plan, x, dy, dx) => binding.backward(name, x, dy, dx, geometry(plan)),
+      forwardAsync: async (plan, x, y, threads) => {
+        await Promise.all(split(plan, threads).map(({ offset, plan: part }) =>
+          binding.forwardAsync(name, x.subarray(offset, offset + part.length), y.subarray(offset, offset + part.length), geometry(part))));
+      },
     }),
   };
 }

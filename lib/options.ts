@@ -122,6 +122,14 @@ function checkNumber(fn: string, name: string, value: unknown, fallback: number)
   return value;
 }
 
+/** A thread count: a positive integer up to 1024. */
+export function checkThreads(fn: string, name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') throw typeError(fn, name, 'an integer from 1 to 1024', value);
+  if (!Number.isInteger(value) || value < 1 || value > 1024) throw rangeError(fn, name, 'an integer from 1 to 1024', value);
+  return value;
+}
+
 function checkSize(fn: string, value: unknown, fallback: number, oddOnly: boolean, preset: string): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number') throw typeError(fn, 'options.size', 'a positive integer', value);
@@ -132,15 +140,16 @@ function checkSize(fn: string, value: unknown, fallback: number, oddOnly: boolea
   return value;
 }
 
-/** Validates `options` against `input` and resolves the preset; throws TypeError/RangeError. */
-export function makePlan(fn: string, input: FloatArray, options: unknown): Plan {
+/** Validates `options` against `input` and resolves the preset; throws TypeError/RangeError.
+ *  `extra` names options the caller handles itself (lrnAsync's `threads`). */
+export function makePlan(fn: string, input: FloatArray, options: unknown, extra: readonly string[] = []): Plan {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw typeError(fn, 'options', 'an object with at least a shape', options);
   }
   const o = options as Record<string, unknown>;
   for (const key of Object.keys(o)) {
-    if (!OPTION_NAMES.has(key)) {
-      throw typeError(fn, 'an option name', `one of ${quoted([...OPTION_NAMES])}`, key);
+    if (!OPTION_NAMES.has(key) && !extra.includes(key)) {
+      throw typeError(fn, 'an option name', `one of ${quoted([...OPTION_NAMES, ...extra])}`, key);
     }
   }
   const shape = checkShape(fn, o.shape, input.length);

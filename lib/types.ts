@@ -38,6 +38,15 @@ export interface LrnOptions<T extends FloatArray = FloatArray> {
   out?: T | undefined;
 }
 
+/** Options of {@link lrnAsync}: those of {@link lrn}, plus how many threads may share the work. */
+export interface LrnAsyncOptions<T extends FloatArray = FloatArray> extends LrnOptions<T> {
+  /**
+   * Most libuv pool threads to split a large tensor across (by batch, or by position for
+   * NHWC across channels); tensors under 64K elements run on one. Default: `concurrency()`.
+   */
+  threads?: number | undefined;
+}
+
 /** What {@link backend} reports. */
 export interface BackendInfo {
   /** `'native'` when the C++ addon computes, `'fallback'` for the TypeScript implementation. */

@@ -3,6 +3,7 @@
 //   kernels() -> string[]                     supported kernels, best first
 //   forward(kernel, x, y, geometry)           y = LRN(x); y may be x itself
 //   backward(kernel, x, dy, dx, geometry)     dx = gradient; dx may be x or dy itself
+//   forwardAsync / backwardAsync(same)        the same on the libuv thread pool -> Promise<void>
 // geometry: [layout, region, batch, channels, before, after, k, a, beta, ...spatial dims], a
 // Float64Array so one argument carries every number.
 #include <napi.h>
@@ -12,6 +13,7 @@
 #include <cstdlib>
 #include <memory>
 #include <new>
+#include <utility>
 #include <vector>
 
 #include "core/lrn.h"
@@ -147,48 +149,115 @@ Napi::Value Kernels(const Napi::CallbackInfo& info) {
   return names;
 }
 
-// forward(kernel, x, y, geometry) and backward(kernel, x, dy, dx, geometry).
-Napi::Value Run(const Napi::CallbackInfo& info, bool backward) {
+// One checked call: everything the kernel needs, with no reference to JavaScript values.
+struct Job {
+  const lrn::Kernel* kernel = nullptr;
+  bool backward = false;
+  Array a[3];
+  lrn::Params p;
+  std::vector<int64_t> dims;
+
+  void run() {
+    if (p.length() == 0) return;
+    void* work = workspace.get(kernel->workspace_bytes(p));
+    if (work == nullptr) std::abort();  // checked by reserve() before the job starts
+    if (a[0].type == napi_float32_array) {
+      const auto* x = static_cast<const float*>(a[0].data);
+      if (backward) kernel->backward_f32(p, x, static_cast<const float*>(a[1].data), static_cast<float*>(a[2].data), work);
+      else kernel->forward_f32(p, x, static_cast<float*>(a[1].data), work);
+    } else {
+      const auto* x = static_cast<const double*>(a[0].data);
+      if (backward) kernel->backward_f64(p, x, static_cast<const double*>(a[1].data), static_cast<double*>(a[2].data), work);
+      else kernel->forward_f64(p, x, static_cast<double*>(a[1].data), work);
+    }
+  }
+};
+
+// Checks the arguments of forward(kernel, x, y, geometry) / backward(kernel, x, dy, dx, geometry)
+// into `job`; on a bad argument throws the JavaScript error and returns false.
+bool prepare(const Napi::CallbackInfo& info, bool backward, Job* job) {
   const Napi::Env env = info.Env();
   const size_t arrays = backward ? 3 : 2;
-  if (info.Length() != arrays + 2) return Throw(env, false, "wrong number of arguments");
-  const lrn::Kernel* kernel = kernel_arg(info);
-  if (kernel == nullptr) return Throw(env, true, "unknown or unsupported kernel");
-  Array a[3];
+  job->backward = backward;
+  if (info.Length() != arrays + 2) return Throw(env, false, "wrong number of arguments"), false;
+  job->kernel = kernel_arg(info);
+  if (job->kernel == nullptr) return Throw(env, true, "unknown or unsupported kernel"), false;
+  Array* a = job->a;
   for (size_t i = 0; i < arrays; ++i) {
-    if (!float_array(info[1 + i], &a[i])) return Throw(env, false, "arrays must be Float32Array or Float64Array");
-    if (a[i].type != a[0].type) return Throw(env, false, "arrays must have the same element type");
-    if (a[i].length != a[0].length) return Throw(env, true, "arrays must have the same length");
+    if (!float_array(info[1 + i], &a[i])) return Throw(env, false, "arrays must be Float32Array or Float64Array"), false;
+    if (a[i].type != a[0].type) return Throw(env, false, "arrays must have the same element type"), false;
+    if (a[i].length != a[0].length) return Throw(env, true, "arrays must have the same length"), false;
   }
   const Array& out = a[arrays - 1];
   for (size_t i = 0; i + 1 < arrays; ++i) {
-    if (partly_overlap(out, a[i])) return Throw(env, true, "the output partly overlaps an input");
+    if (partly_overlap(out, a[i])) return Throw(env, true, "the output partly overlaps an input"), false;
   }
-  lrn::Params p;
-  std::vector<int64_t> dims;
-  if (const char* error = read_geometry(info[1 + arrays], a[0].length, &p, &dims)) return Throw(env, true, error);
-  if (p.length() == 0) return env.Undefined();
-  void* work = workspace.get(kernel->workspace_bytes(p));
-  if (work == nullptr) return Throw(env, true, "out of memory for the kernel's work space");
-  if (a[0].type == napi_float32_array) {
-    const auto* x = static_cast<const float*>(a[0].data);
-    if (backward) kernel->backward_f32(p, x, static_cast<const float*>(a[1].data), static_cast<float*>(a[2].data), work);
-    else kernel->forward_f32(p, x, static_cast<float*>(a[1].data), work);
-  } else {
-    const auto* x = static_cast<const double*>(a[0].data);
-    if (backward) kernel->backward_f64(p, x, static_cast<const double*>(a[1].data), static_cast<double*>(a[2].data), work);
-    else kernel->forward_f64(p, x, static_cast<double*>(a[1].data), work);
+  if (const char* error = read_geometry(info[1 + arrays], a[0].length, &job->p, &job->dims)) {
+    return Throw(env, true, error), false;
   }
-  return env.Undefined();
+  job->p.spatial = job->dims.data();
+  return true;
+}
+
+Napi::Value Run(const Napi::CallbackInfo& info, bool backward) {
+  Job job;
+  if (!prepare(info, backward, &job)) return info.Env().Undefined();
+  if (job.p.length() > 0 && workspace.get(job.kernel->workspace_bytes(job.p)) == nullptr) {
+    return Throw(info.Env(), true, "out of memory for the kernel's work space");
+  }
+  job.run();
+  return info.Env().Undefined();
 }
 
 Napi::Value Forward(const Napi::CallbackInfo& info) { return Run(info, false); }
 Napi::Value Backward(const Napi::CallbackInfo& info) { return Run(info, true); }
 
+// The same job on a libuv pool thread. References to the arrays keep their memory alive until
+// the promise settles; Execute never touches JavaScript.
+class Worker : public Napi::AsyncWorker {
+ public:
+  Worker(Napi::Env env, Job job, const Napi::CallbackInfo& info, size_t arrays)
+      : Napi::AsyncWorker(env, "local-response-norm"), job_(std::move(job)), deferred_(Napi::Promise::Deferred::New(env)) {
+    job_.p.spatial = job_.dims.data();
+    for (size_t i = 0; i < arrays; ++i) keep_[i] = Napi::Persistent(info[1 + i].As<Napi::Object>());
+  }
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    if (job_.p.length() > 0 && workspace.get(job_.kernel->workspace_bytes(job_.p)) == nullptr) {
+      SetError("local-response-norm addon: out of memory for the kernel's work space");
+      return;
+    }
+    job_.run();
+  }
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(Napi::RangeError::New(Env(), e.Message()).Value()); }
+
+ private:
+  Job job_;
+  Napi::Promise::Deferred deferred_;
+  Napi::ObjectReference keep_[3];
+};
+
+Napi::Value RunAsync(const Napi::CallbackInfo& info, bool backward) {
+  Job job;
+  if (!prepare(info, backward, &job)) return info.Env().Undefined();
+  auto* worker = new Worker(info.Env(), std::move(job), info, backward ? 3 : 2);
+  Napi::Promise promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value ForwardAsync(const Napi::CallbackInfo& info) { return RunAsync(info, false); }
+Napi::Value BackwardAsync(const Napi::CallbackInfo& info) { return RunAsync(info, true); }
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("kernels", Napi::Function::New(env, Kernels, "kernels"));
   exports.Set("forward", Napi::Function::New(env, Forward, "forward"));
   exports.Set("backward", Napi::Function::New(env, Backward, "backward"));
+  exports.Set("forwardAsync", Napi::Function::New(env, ForwardAsync, "forwardAsync"));
+  exports.Set("backwardAsync", Napi::Function::New(env, BackwardAsync, "backwardAsync"));
   exports.Set("best", Napi::String::New(env, lrn::best_kernel()->name));
   return exports;
 }

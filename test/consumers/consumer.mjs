@@ -1,6 +1,6 @@
 // An ES module user of the package, resolved through package.json "exports".
 import { createRequire } from 'node:module';
-import { PRESETS, backend, lrn, lrnAsync, lrnBackward, setBackend } from 'local-response-norm';
+import { PRESETS, backend, concurrency, lrn, lrnAsync, lrnBackward, setBackend } from 'local-response-norm';
 import whole from 'local-response-norm';
 
 const require = createRequire(import.meta.url);
@@ -13,7 +13,8 @@ const dx = lrnBackward(x, x, options);
 const viaAsync = await lrnAsync(x, options);
 
 setBackend('fallback');
-const sharedState = cjs.backend().reason === backend().reason && cjs.lrn === lrn && whole.lrn === lrn;
+concurrency(3);
+const sharedState = cjs.backend().reason === backend().reason && cjs.lrn === lrn && whole.lrn === lrn && cjs.concurrency() === 3;
 setBackend('auto');
 
 console.log(JSON.stringify({

@@ -1,0 +1,29 @@
+// How many libuv pool threads lrnAsync may use by default.
+import { availableParallelism, cpus } from 'node:os';
+import { checkThreads } from './options.js';
+
+function initial(): number {
+  const cores = typeof availableParallelism === 'function' ? availableParallelism() : cpus().length;
+  // libuv's pool has UV_THREADPOOL_SIZE threads (4 unless set); more parts than threads only queue.
+  const pool = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+  return Math.max(1, Math.min(cores, pool));
+}
+
+let threads = initial();
+
+/**
+ * Gets, or sets and returns, how many threads {@link lrnAsync} splits a large tensor across
+ * when its `threads` option is not given: at first the number of CPU cores, capped by the size of
+ * libuv's thread pool (`UV_THREADPOOL_SIZE`, 4 by default).
+ *
+ * @example
+ * ```ts
+ * import { concurrency } from 'local-response-norm';
+ * concurrency();  // e.g. 2
+ * concurrency(1); // one thread per call from now on
+ * ```
+ */
+export function concurrency(value?: number): number {
+  if (value !== undefined) threads = checkThreads('concurrency', 'the thread count', value, threads);
+  return threads;
+}
