@@ -10,10 +10,14 @@ export type { AlphaScale, Preset } from './presets.js';
 export type { BackendInfo, FloatArray, Layout, LrnAsyncOptions, LrnOptions, PresetName, Region } from './types.js';
 export { concurrency };
 
-/** The output array: `options.out` checked against the inputs it must not partly overlap, or a new one. */
+/** The output array: `options.out` checked against the inputs it must not partly overlap, or a
+ *  new one (from the backend's allocator when it has one for this size). */
 function output(fn: string, input: FloatArray, out: unknown, others: ReadonlyArray<[FloatArray, string]>): FloatArray {
   if (out === undefined) {
-    return typedArrayName(input) === 'Float64Array' ? new Float64Array(input.length) : new Float32Array(input.length);
+    const float64 = typedArrayName(input) === 'Float64Array';
+    const fresh = activeBackend().allocate?.(float64, input.length);
+    if (fresh !== undefined) return fresh;
+    return float64 ? new Float64Array(input.length) : new Float32Array(input.length);
   }
   const checked = checkCompanion(fn, 'options.out', out, input);
   for (const [other, name] of others) checkNoPartialOverlap(fn, checked, 'options.out', other, name);

@@ -23,7 +23,11 @@ interface Binding {
   forward(kernel: string, x: FloatArray, y: FloatArray, geometry: Float64Array): void;
   backward(kernel: string, x: FloatArray, dy: FloatArray, dx: FloatArray, geometry: Float64Array): void;
   forwardAsync(kernel: string, x: FloatArray, y: FloatArray, geometry: Float64Array): Promise<void>;
+  allocate(float64: boolean, length: number): FloatArray | undefined;
 }
+
+/** Outputs from this size up come from the addon's huge-page allocator. */
+const HUGE_OUTPUT_BYTES = 4 << 20;
 
 /** Below this many elements a part is not worth a thread of its own. */
 const MIN_PART = 1 << 16;
@@ -75,6 +79,8 @@ function adapt(binding: Binding): NativeAddon {
     kernel: (name) => ({
       forward: (plan, x, y) => binding.forward(name, x, y, geometry(plan)),
       backward: (plan, x, dy, dx) => binding.backward(name, x, dy, dx, geometry(plan)),
+      allocate: (float64, length) =>
+        length * (float64 ? 8 : 4) >= HUGE_OUTPUT_BYTES ? binding.allocate(float64, length) : undefined,
       forwardAsync: async (plan, x, y, threads) => {
         await Promise.all(split(plan, threads).map(({ offset, plan: part }) =>
           binding.forwardAsync(name, x.subarray(offset, offset + part.length), y.subarray(offset, offset + part.length), geometry(part))));

@@ -102,3 +102,22 @@ forEachBackend(() => {
     expect(out).toEqual(lrn(x, o));
   });
 });
+
+describe('large new outputs', () => {
+  it('equal the out result, start at byteOffset 0, and survive structuredClone and transfer', () => {
+    const shape = [4, 96, 55, 55]; // 4.6 MB: above the size the native backend maps huge pages for
+    const x = values({ dtype: 'float32', magnitude: 'unit', seed: 5 }, 4 * 96 * 55 * 55) as Float32Array;
+    const expected = lrn(x, { shape, out: new Float32Array(x.length) });
+    for (let i = 0; i < 3; i++) {
+      const y = lrn(x, { shape });
+      expect(y).toBeInstanceOf(Float32Array);
+      expect([y.byteOffset, y.length]).toEqual([0, x.length]);
+      expect(Buffer.from(y.buffer, 0, y.byteLength).equals(Buffer.from(expected.buffer))).toBe(true);
+      expect(structuredClone(y)[1234]).toBe(expected[1234]);
+      expect(structuredClone(y, { transfer: [y.buffer as ArrayBuffer] })[4321]).toBe(expected[4321]);
+    }
+    const y64 = lrn(Float64Array.from(x), { shape });
+    expect(y64).toBeInstanceOf(Float64Array);
+    expect(y64[99]).toBeCloseTo(expected[99]!, 6);
+  });
+});
