@@ -54,10 +54,16 @@ export function split(plan: Plan, threads: number): Array<{ offset: number; plan
 
 const FIXED = 9;
 
+// Synchronous calls reuse one geometry array (allocating a typed array costs about a
+// microsecond, as much as a small call); the binding reads it before returning.
+let shared = new Float64Array(FIXED + 8);
+
 /** The numbers the binding needs, in its order: layout, region, batch, channels, before, after,
- *  k, a, beta, then the spatial dimensions. */
-function geometry(plan: Plan): Float64Array {
-  const g = new Float64Array(FIXED + plan.spatial.length);
+ *  k, a, beta, then the spatial dimensions. `reuse` for calls that finish before returning. */
+function geometry(plan: Plan, reuse = false): Float64Array {
+  const size = FIXED + plan.spatial.length;
+  if (reuse && shared.length < size) shared = new Float64Array(size);
+  const g = reuse ? (shared.length === size ? shared : shared.subarray(0, size)) : new Float64Array(size);
   g[0] = plan.layout === 'NCHW' ? 0 : 1;
   g[1] = plan.region === 'across-channels' ? 0 : 1;
   g[2] = plan.batch;
@@ -77,8 +83,8 @@ function adapt(binding: Binding): NativeAddon {
     kernels,
     best: binding.best as NativeKernelName,
     kernel: (name) => ({
-      forward: (plan, x, y) => binding.forward(name, x, y, geometry(plan)),
-      backward: (plan, x, dy, dx) => binding.backward(name, x, dy, dx, geometry(plan)),
+      forward: (plan, x, y) => binding.forward(name, x, y, geometry(plan, true)),
+      backward: (plan, x, dy, dx) => binding.backward(name, x, dy, dx, geometry(plan, true)),
       allocate: (float64, length) =>
         length * (float64 ? 8 : 4) >= HUGE_OUTPUT_BYTES ? binding.allocate(float64, length) : undefined,
       forwardAsync: async (plan, x, y, threads) => {
