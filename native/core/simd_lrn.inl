@@ -237,44 +237,58 @@ template <int W>
 void forward_nchw_fast(const lrn::Params& p, const float* x, float* y, float* column) {
   const int64_t C = p.channels, S = p.spatial_size, L = p.before, R = p.after;
   const Fast f = fast_of(p);
-  alignas(64) float orig[W * kF];
-  alignas(64) float sq[W * kF];
+  // A strip of up to kStrip vectors walks down together: each row access then reads whole
+  // consecutive cache lines, which keeps large tensors streaming from memory.
+  constexpr int kStrip = 4;
+  alignas(64) float orig[W * kStrip * kF];
+  alignas(64) float sq[W * kStrip * kF];
   const F zero = V::zerof();
   const int64_t full = S / kF * kF;
   for (int64_t b = 0; b < p.batch; ++b) {
     const float* xb = x + b * C * S;
     float* yb = y + b * C * S;
-    for (int64_t q = 0; q < full; q += kF) {
+    for (int64_t q0 = 0; q0 < full; q0 += kStrip * kF) {
+      const int nv = static_cast<int>(imin(kStrip, (full - q0) / kF));
       // Slot of row r is (r + L) % W; rows -L..-1 are zeros, rows 0..R-1 are loaded up front.
       for (int64_t r = -L; r < R; ++r) {
-        const F v = r >= 0 && r < C ? V::loadf(xb + r * S + q) : zero;
-        V::storef(orig + (r + L) * kF, v);
-        V::storef(sq + (r + L) * kF, V::mulf(v, v));
+        for (int v = 0; v < nv; ++v) {
+          const F xv = r >= 0 && r < C ? V::loadf(xb + r * S + q0 + v * kF) : zero;
+          V::storef(orig + ((r + L) * kStrip + v) * kF, xv);
+          V::storef(sq + ((r + L) * kStrip + v) * kF, V::mulf(xv, xv));
+        }
       }
       int64_t incoming = R + L;  // slot of row c + R
       int64_t centre = L;        // slot of row c
       for (int64_t c = 0; c < C; ++c) {
-        const F v = c + R < C ? V::loadf(xb + (c + R) * S + q) : zero;
-        V::storef(orig + incoming * kF, v);
-        V::storef(sq + incoming * kF, V::mulf(v, v));
-        F s = V::loadf(sq);
-        for (int w = 1; w < W; ++w) s = V::addf(s, V::loadf(sq + w * kF));
-        const F xc = V::loadf(orig + centre * kF);
-        const F bb = V::fmaf(f.a, s, f.k);
-        F out;
-        if (fast_ok(s, bb, f)) {
-          out = power_f32(xc, bb, f.beta);
-        } else {
-          alignas(64) float lanes[kF];
-          for (int i = 0; i < kF; ++i) {
-            double ss = 0;
-            for (int w = 0; w < W; ++w) ss += static_cast<double>(orig[w * kF + i]) * orig[w * kF + i];
-            const double xi = orig[centre * kF + i];
-            lanes[i] = static_cast<float>(xi * lrn::portable::inv_pow(p.k + p.a * ss, p.beta));
-          }
-          out = V::loadf(lanes);
+        const float* next_row = xb + (c + R) * S + q0;
+        for (int v = 0; v < nv; ++v) {
+          const F xv = c + R < C ? V::loadf(next_row + v * kF) : zero;
+          V::storef(orig + (incoming * kStrip + v) * kF, xv);
+          V::storef(sq + (incoming * kStrip + v) * kF, V::mulf(xv, xv));
         }
-        V::storef(yb + c * S + q, out);
+        for (int v = 0; v < nv; ++v) {
+          F s = V::loadf(sq + v * kF);
+          for (int w = 1; w < W; ++w) s = V::addf(s, V::loadf(sq + (w * kStrip + v) * kF));
+          const F xc = V::loadf(orig + (centre * kStrip + v) * kF);
+          const F bb = V::fmaf(f.a, s, f.k);
+          F out;
+          if (fast_ok(s, bb, f)) {
+            out = power_f32(xc, bb, f.beta);
+          } else {
+            alignas(64) float lanes[kF];
+            for (int i = 0; i < kF; ++i) {
+              double ss = 0;
+              for (int w = 0; w < W; ++w) {
+                const double o = orig[(w * kStrip + v) * kF + i];
+                ss += o * o;
+              }
+              const double xi = orig[(centre * kStrip + v) * kF + i];
+              lanes[i] = static_cast<float>(xi * lrn::portable::inv_pow(p.k + p.a * ss, p.beta));
+            }
+            out = V::loadf(lanes);
+          }
+          V::storef(yb + c * S + q0 + v * kF, out);
+        }
         incoming = incoming + 1 == W ? 0 : incoming + 1;
         centre = centre + 1 == W ? 0 : centre + 1;
       }
