@@ -1,11 +1,14 @@
-// npm run bench [-- --shapes 1x96x55x55,32x96x55x55] [--beta 0.75] [--rounds 3] [--quick] [--no-native]
+// npm run bench [-- --shapes 1x96x55x55,32x96x55x55] [--beta 0.75] [--rounds 3] [--quick] [--no-native] [--write]
+// --write also saves the report as bench/RESULTS.md and its chart as bench/results.svg.
 // Times every contender on the same float32 input in one process, in interleaved rounds so a
 // slow spell of the machine does not land on one contender only, checks that they agree, and
 // prints a markdown table: median and minimum ms per call over all rounds' samples, spread,
 // elements per second, and the speed-up of each contender over tfjs-backend-cpu and -wasm.
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { memcpy, packageContenders, tfjsContenders } from './contenders.mjs';
+import { barChart } from './chart.mjs';
 import { printNativeTable, runNativeBench } from './native.mjs';
 import { summarize, timeIt } from './timing.mjs';
 
@@ -16,6 +19,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '3' },
     quick: { type: 'boolean', default: false },
     'no-native': { type: 'boolean', default: false },
+    write: { type: 'boolean', default: false },
   },
 });
 const ROUNDS = args.quick ? 1 : Number(args.rounds);
@@ -95,12 +99,35 @@ async function main() {
     }
   }
   const rows = [...samples.values()].map(({ row, perCall }) => ({ ...row, ...summarize(perCall) }));
+  const report = [];
+  const log = console.log;
+  if (args.write) console.log = (...line) => { report.push(line.join(' ')); log(...line); };
   print(rows, agreement, notes);
+  let native = { rows: [], notes: [] };
   if (!args['no-native']) {
     // Shapes of the kernel-core bench: the package shapes plus oneDNN's reference shape 1x256x27x27.
     const shapes = [...new Set([...args.shapes.split(','), '1x256x27x27'])].join(',');
-    printNativeTable(runNativeBench(shapes, ROUNDS), fmt);
+    native = runNativeBench(shapes, ROUNDS);
+    printNativeTable(native, fmt);
   }
+  console.log = log;
+  if (args.write) write(report, rows, native);
+}
+
+function write(report, rows, native) {
+  const url = new URL('.', import.meta.url);
+  const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`;
+  writeFileSync(new URL('RESULTS.md', url),
+    `# Benchmark results\n\nProduced by \`${command}\` on ${new Date().toISOString().slice(0, 10)}.\n\n![chart](results.svg)\n${report.join('\n')}\n`);
+  const bars = [];
+  for (const r of rows) bars.push({ group: `${r.shape} ${r.layout} (through Node)`, label: r.name.replace('local-response-norm ', ''), value: r.length / r.medianMs / 1e3 });
+  for (const r of native.rows) {
+    if (r.impl === 'memcpy') continue;
+    const [n, c, h, w] = r.shape.split('x').map(Number);
+    bars.push({ group: `${r.shape} ${r.layout} (C++ kernel core)`, label: r.impl === 'onednn' ? `oneDNN ${r.note.split(' ').slice(1).join(' ')}` : r.impl, value: (n * c * h * w) / r.median_ms / 1e3 });
+  }
+  bars.sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : 0));
+  writeFileSync(new URL('results.svg', url), barChart(`LRN, float32, n=5, beta=${PARAMS.beta}, one thread: ${os.cpus()[0]?.model ?? ''}`, bars));
 }
 
 function print(rows, agreement, notes) {
