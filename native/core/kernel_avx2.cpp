@@ -38,6 +38,16 @@ struct V {
   static F addf(F a, F b) { return _mm256_add_ps(a, b); }
   static F fmaf(F a, F b, F c) { return _mm256_fmadd_ps(a, b, c); }
   static F maxf(F a, F b) { return _mm256_max_ps(a, b); }
+  using I64 = __m256i;
+  static I64 bits(D v) { return _mm256_castpd_si256(v); }
+  static D from_bits(I64 v) { return _mm256_castsi256_pd(v); }
+  static I64 seti(int64_t v) { return _mm256_set1_epi64x(v); }
+  static I64 addi(I64 a, I64 b) { return _mm256_add_epi64(a, b); }
+  static I64 subi(I64 a, I64 b) { return _mm256_sub_epi64(a, b); }
+  static I64 andi(I64 a, I64 b) { return _mm256_and_si256(a, b); }
+  static I64 ori(I64 a, I64 b) { return _mm256_or_si256(a, b); }
+  static I64 srli52(I64 a) { return _mm256_srli_epi64(a, 52); }
+  static I64 slli52(I64 a) { return _mm256_slli_epi64(a, 52); }
   static F zerof() { return _mm256_setzero_ps(); }
   using M = __m256;
   static M ge(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }

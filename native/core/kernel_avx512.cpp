@@ -39,6 +39,16 @@ struct V {
   static F addf(F a, F b) { return _mm512_add_ps(a, b); }
   static F fmaf(F a, F b, F c) { return _mm512_fmadd_ps(a, b, c); }
   static F maxf(F a, F b) { return _mm512_max_ps(a, b); }
+  using I64 = __m512i;
+  static I64 bits(D v) { return _mm512_castpd_si512(v); }
+  static D from_bits(I64 v) { return _mm512_castsi512_pd(v); }
+  static I64 seti(int64_t v) { return _mm512_set1_epi64(v); }
+  static I64 addi(I64 a, I64 b) { return _mm512_add_epi64(a, b); }
+  static I64 subi(I64 a, I64 b) { return _mm512_sub_epi64(a, b); }
+  static I64 andi(I64 a, I64 b) { return _mm512_and_si512(a, b); }
+  static I64 ori(I64 a, I64 b) { return _mm512_or_si512(a, b); }
+  static I64 srli52(I64 a) { return _mm512_srli_epi64(a, 52); }
+  static I64 slli52(I64 a) { return _mm512_slli_epi64(a, 52); }
   static F zerof() { return _mm512_setzero_ps(); }
   using M = __mmask16;
   static M ge(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ); }

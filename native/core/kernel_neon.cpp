@@ -37,6 +37,16 @@ struct V {
   static F fmaf(F a, F b, F c) { return vfmaq_f32(c, a, b); }
   // vmaxq returns NaN when either operand is NaN, which fast_ok relies on as well.
   static F maxf(F a, F b) { return vmaxq_f32(a, b); }
+  using I64 = int64x2_t;
+  static I64 bits(D v) { return vreinterpretq_s64_f64(v); }
+  static D from_bits(I64 v) { return vreinterpretq_f64_s64(v); }
+  static I64 seti(int64_t v) { return vdupq_n_s64(v); }
+  static I64 addi(I64 a, I64 b) { return vaddq_s64(a, b); }
+  static I64 subi(I64 a, I64 b) { return vsubq_s64(a, b); }
+  static I64 andi(I64 a, I64 b) { return vandq_s64(a, b); }
+  static I64 ori(I64 a, I64 b) { return vorrq_s64(a, b); }
+  static I64 srli52(I64 a) { return vreinterpretq_s64_u64(vshrq_n_u64(vreinterpretq_u64_s64(a), 52)); }
+  static I64 slli52(I64 a) { return vshlq_n_s64(a, 52); }
   static F zerof() { return vdupq_n_f32(0.0f); }
   using M = uint32x4_t;
   static M ge(F a, F b) { return vcgeq_f32(a, b); }

@@ -7,12 +7,16 @@
 // fmad(a, b, c) = a*b + c, loadd/stored, addf/mulf/divf/sqrtf/fmaf, rsqrtf (~1 ulp), pow_m075
 // (b^-0.75, a few ulps), zerof,
 // maxf, between(F, lo, hi) (all lanes inside, false for NaN), and masks M with ge/le/lt, and_/or_, all.
+// For float64 exp/log: bits(D) / from_bits, and 64-bit integer lanes with seti, addi, subi, andi,
+// ori, srli52, slli52.
 //
 // Accuracy: windows of up to 8 channels sum their squares in float32 (at most 8 roundings, a few
-// units in the last place at worst), wider windows in float64. The power is taken in float32
-// only when S and B are well inside the float32 range; every other lane (huge, tiny, NaN, Inf,
-// or a beta without a shortcut) is finished in float64 from the original values, so results stay
-// within the SPEC's 4 float32 ulps of the float64 reference.
+// units in the last place at worst) when beta is 0, 0.5, 0.75 or 1; wider windows and other betas
+// (which would amplify the sum's error by beta) sum in float64. The power is taken in float32 for
+// those four betas, in float64 vectors (exp(-beta ln B)) for others up to 7, only when B is well
+// inside the float32 range; every other lane (huge, tiny, NaN, Inf, beta above 7) is finished in
+// float64 from the original values, so results stay within SPEC's 4 float32 ulps of the float64
+// reference.
 //
 // The includer includes <cstring> and "portable.h" at global scope first. Nothing here uses
 // std templates: an out-of-line copy of one, compiled with this file's ISA flags, could be the
@@ -55,14 +59,58 @@ constexpr float kLowB = 0x1p-100f;
 constexpr float kHighB = 0x1p100f;
 
 struct Consts {
-  D k, a;
+  D k, a, neg_beta;
   F low, high;
   Beta beta;
   double beta_value;
 };
 
 Consts consts_of(const lrn::Params& p) {
-  return {V::setd(p.k), V::setd(p.a), V::setf(kLowB), V::setf(kHighB), beta_kind(p.beta), p.beta};
+  return {V::setd(p.k), V::setd(p.a), V::setd(-p.beta), V::setf(kLowB), V::setf(kHighB), beta_kind(p.beta), p.beta};
+}
+
+// ln(b) for b in [2^-100, 2^100], in float64 vectors: b = 2^k * m with m in [sqrt(1/2), sqrt(2))
+// (integer operations on the bits), ln(m) = 2 atanh(s), s = (m - 1) / (m + 1), |s| <= 0.172, by its
+// series to s^17 (relative error under 1e-15).
+LRN_INLINE D log_d(D b) {
+  constexpr int64_t kSqrtHalfBits = 0x3fe6a09e667f3bcdLL;
+  const auto ix = V::addi(V::bits(b), V::seti(0x3ff0000000000000LL - kSqrtHalfBits));
+  // k + 1023 is the top 12 bits (b > 0); as a double via the 2^52 trick.
+  const D k = V::subd(V::subd(V::from_bits(V::ori(V::srli52(ix), V::seti(0x4330000000000000LL))), V::setd(0x1p52)),
+                      V::setd(1023));
+  const D m = V::from_bits(V::addi(V::andi(ix, V::seti(0x000fffffffffffffLL)), V::seti(kSqrtHalfBits)));
+  const D s = V::divd(V::subd(m, V::setd(1)), V::addd(m, V::setd(1)));
+  const D z = V::muld(s, s);
+  static constexpr double kAtanh[] = {1.0 / 15, 1.0 / 13, 1.0 / 11, 1.0 / 9, 1.0 / 7, 1.0 / 5, 1.0 / 3, 1.0};
+  D poly = V::setd(1.0 / 17);
+  for (const double c : kAtanh) poly = V::fmad(poly, z, V::setd(c));
+  const D ln_m = V::muld(V::addd(s, s), poly);
+  return V::fmad(k, V::setd(0x1.62e42fefa39efp-1), ln_m);  // k ln 2 + ln m
+}
+
+// exp(t) for |t| <= 708 in float64 vectors: t = n ln 2 + r, |r| <= ln(2)/2, exp(r) by its Taylor
+// series to r^13 (relative error under 1e-15), 2^n from the bits.
+LRN_INLINE D exp_d(D t) {
+  const D shifter = V::setd(0x1.8p52);
+  const D big = V::fmad(t, V::setd(0x1.71547652b82fep0), shifter);  // n + 1.5 * 2^52, n = round(t / ln 2)
+  const D n = V::subd(big, shifter);
+  const D r = V::fmad(n, V::setd(-0x1.abc9e3b39803fp-56), V::fmad(n, V::setd(-0x1.62e42fefa39efp-1), t));
+  static constexpr double kTaylor[] = {1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0,
+                                       1.0 / 40320.0, 1.0 / 5040.0, 1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0,
+                                       1.0 / 6.0, 0.5, 1.0, 1.0};
+  D poly = V::setd(1.0 / 6227020800.0);  // 1/13!
+  for (const double c : kTaylor) poly = V::fmad(poly, r, V::setd(c));
+  // 2^n: n sits in the low bits of big's integer pattern, offset by the shifter's.
+  const auto two_n = V::slli52(V::addi(V::subi(V::bits(big), V::bits(shifter)), V::seti(1023)));
+  return V::muld(poly, V::from_bits(two_n));
+}
+
+// x * B^(-beta) in float64 from B's two halves, for a beta without a float32 shortcut
+// (beta <= 7 and B in [2^-100, 2^100], so |beta ln B| <= 486).
+LRN_INLINE F power_other(F x, D b_lo, D b_hi, D neg_beta) {
+  const D lo = V::muld(V::lo(x), exp_d(V::muld(neg_beta, log_d(b_lo))));
+  const D hi = V::muld(V::hi(x), exp_d(V::muld(neg_beta, log_d(b_hi))));
+  return V::narrow(lo, hi);
 }
 
 // x * B^(-beta) in float32 for the betas with a shortcut (B inside [2^-100, 2^100]).
@@ -79,7 +127,10 @@ LRN_INLINE F power_f32(F x, F b, Beta beta) {
 // take are finished in float64 from the same B.
 LRN_INLINE F finish(F x, D b_lo, D b_hi, const Consts& c) {
   const F b = V::narrow(b_lo, b_hi);
-  if (c.beta != Beta::Other && V::between(b, c.low, c.high)) return power_f32(x, b, c.beta);
+  if (V::between(b, c.low, c.high)) {
+    if (c.beta != Beta::Other) return power_f32(x, b, c.beta);
+    if (c.beta_value <= 7) return power_other(x, b_lo, b_hi, c.neg_beta);
+  }
   alignas(64) double bs[kF];
   alignas(64) float xs[kF];
   V::stored(bs, b_lo);
@@ -522,7 +573,9 @@ size_t workspace_bytes(const lrn::Params& p) {
 void forward_f32(const lrn::Params& p, const float* x, float* y, void* work) {
   if (p.length() == 0) return;
   if (p.region == lrn::Region::WithinChannel) lrn::portable::forward(p, x, y, work);
-  else if (p.before + p.after + 1 > kFloatRows) {
+  // Betas without a float32 shortcut amplify the error of a float32 sum by beta: they, and wide
+  // windows, sum in float64.
+  else if (p.before + p.after + 1 > kFloatRows || beta_kind(p.beta) == Beta::Other) {
     if (p.layout == lrn::Layout::NCHW) forward_nchw_wide(p, x, y, static_cast<float*>(work));
     else forward_nhwc_wide(p, x, y, static_cast<float*>(work));
   } else {
