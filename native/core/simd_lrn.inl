@@ -403,6 +403,112 @@ constexpr ForwardFast kForwardFast[kFloatRows] = {
     forward_fast<5>, forward_fast<6>, forward_fast<7>, forward_fast<8>,
 };
 
+// ---- within-channel forward: float64 box sums in vectors -----------------------------------
+
+// For src viewed as [outer][m][inner] (float64): dst = sum along m over [i - before, i + after],
+// clipped. Vector adds over the contiguous `inner` elements; inner == 1 (NCHW's last axis) sums
+// shifted loads from a zero-padded copy of each line instead.
+void window_rows(const double* src, double* dst, int64_t outer, int64_t m, int64_t inner, int64_t before,
+                 int64_t after, double* line) {
+  if (inner == 1) {
+    const int64_t pad_l = imin(before, m), pad_r = imin(after, m) + kD;
+    for (int64_t o = 0; o < outer; ++o) {
+      const double* in = src + o * m;
+      double* out = dst + o * m;
+      fill_zero(line, pad_l);
+      memcpy(line + pad_l, in, m * sizeof(double));
+      fill_zero(line + pad_l + m, pad_r);
+      const double* centre = line + pad_l;
+      const int64_t jlo = -imin(before, m), jhi = imin(after, m);
+      int64_t i = 0;
+      for (; i + kD <= m; i += kD) {
+        D s = V::loadd(centre + i + jlo);
+        for (int64_t j = jlo + 1; j <= jhi; ++j) s = V::addd(s, V::loadd(centre + i + j));
+        V::stored(out + i, s);
+      }
+      for (; i < m; ++i) {
+        double s = 0;
+        for (int64_t j = jlo; j <= jhi; ++j) s += centre[i + j];
+        out[i] = s;
+      }
+    }
+    return;
+  }
+  for (int64_t o = 0; o < outer; ++o) {
+    const double* in = src + o * m * inner;
+    double* out = dst + o * m * inner;
+    for (int64_t i = 0; i < m; ++i) {
+      const int64_t lo = imax(0, i - before), hi = imin(m - 1, i + after);
+      double* row = out + i * inner;
+      int64_t q = 0;
+      for (; q + kD <= inner; q += kD) {
+        D s = V::loadd(in + lo * inner + q);
+        for (int64_t j = lo + 1; j <= hi; ++j) s = V::addd(s, V::loadd(in + j * inner + q));
+        V::stored(row + q, s);
+      }
+      for (; q < inner; ++q) {
+        double s = 0;
+        for (int64_t j = lo; j <= hi; ++j) s += in[j * inner + q];
+        row[q] = s;
+      }
+    }
+  }
+}
+
+// y[i] = x[i] * (k + a * sums[i])^(-beta) over `count` contiguous elements.
+void scale_by_sums(const float* x, float* y, const double* sums, int64_t count, const lrn::Params& p, const Consts& k) {
+  int64_t i = 0;
+  for (; i + kF <= count; i += kF) {
+    const D b_lo = V::fmad(k.a, V::loadd(sums + i), k.k), b_hi = V::fmad(k.a, V::loadd(sums + i + kD), k.k);
+    V::storef(y + i, finish(V::loadf(x + i), b_lo, b_hi, k));
+  }
+  for (; i < count; ++i) {
+    y[i] = static_cast<float>(static_cast<double>(x[i]) * lrn::portable::inv_pow(p.k + p.a * sums[i], p.beta));
+  }
+}
+
+// Box sums are separable: one axis at a time. NHWC sums a whole batch item at once, its C channels
+// being the innermost run of every row; NCHW sums one channel's plane at a time.
+void forward_within(const lrn::Params& p, const float* x, float* y, double* work) {
+  const int64_t C = p.channels, V_ = p.spatial_size;
+  const bool nhwc = p.layout == lrn::Layout::NHWC;
+  const int64_t plane = nhwc ? V_ * C : V_;  // elements summed together
+  const int64_t planes = nhwc ? p.batch : p.batch * C;
+  const Consts k = consts_of(p);
+  double* sq = work;
+  double* tmp = work + plane;
+  double* line = work + 2 * plane;
+  for (int64_t n = 0; n < planes; ++n) {
+    const float* xp = x + n * plane;
+    float* yp = y + n * plane;
+    for (int64_t i = 0; i < plane; ++i) {
+      const double v = xp[i];
+      sq[i] = v * v;
+    }
+    double* src = sq;
+    double* dst = tmp;
+    int64_t outer = 1, inner = nhwc ? plane : V_;
+    for (int a = 0; a < p.spatial_rank; ++a) {
+      const int64_t m = p.spatial[a];
+      inner /= m;
+      window_rows(src, dst, outer, m, inner, p.before, p.after, line);
+      outer *= m;
+      double* t = src;
+      src = dst;
+      dst = t;
+    }
+    scale_by_sums(xp, yp, src, plane, p, k);
+  }
+}
+
+int64_t within_workspace_doubles(const lrn::Params& p) {
+  if (p.region != lrn::Region::WithinChannel) return 0;
+  const int64_t plane = p.layout == lrn::Layout::NHWC ? p.spatial_size * p.channels : p.spatial_size;
+  int64_t longest = 0;
+  for (int a = 0; a < p.spatial_rank; ++a) longest = imax(longest, p.spatial[a]);
+  return 2 * plane + longest + p.before + p.after + 2 * kD;
+}
+
 // ---- backward, all in float64 vectors -------------------------------------------------------
 
 // B^(-beta) for two double vectors (same formulas as portable::inv_pow, so the same results).
@@ -565,14 +671,16 @@ size_t workspace_bytes(const lrn::Params& p) {
   const Padded px = padded_of(p, p.before), pt = padded_of(p, p.after);
   const size_t nchw = (2 * C * block + 2 * C) * sizeof(double);  // also covers the in-place forward copy
   const size_t nhwc = (pt.width + C + kF) * sizeof(double) + (2 * (px.width + p.after) + C + 2 * kF) * sizeof(float);
-  const size_t simd = nchw > nhwc ? nchw : nhwc;
+  const size_t within = static_cast<size_t>(within_workspace_doubles(p)) * sizeof(double);
+  size_t simd = nchw > nhwc ? nchw : nhwc;
+  simd = simd > within ? simd : within;
   const size_t portable = lrn::portable::workspace_bytes(p);
   return simd > portable ? simd : portable;
 }
 
 void forward_f32(const lrn::Params& p, const float* x, float* y, void* work) {
   if (p.length() == 0) return;
-  if (p.region == lrn::Region::WithinChannel) lrn::portable::forward(p, x, y, work);
+  if (p.region == lrn::Region::WithinChannel) forward_within(p, x, y, static_cast<double*>(work));
   // Betas without a float32 shortcut amplify the error of a float32 sum by beta: they, and wide
   // windows, sum in float64.
   else if (p.before + p.after + 1 > kFloatRows || beta_kind(p.beta) == Beta::Other) {
