@@ -220,14 +220,4 @@ void backward(const Params& p, const double* x, const double* dy, double* dx, vo
   backward_any(p, x, dy, dx, work);
 }
 
-double across_one(const float* src, int64_t stride, int64_t channels, int64_t c, const Params& p) {
-  const int64_t lo = std::max<int64_t>(0, c - p.before), hi = std::min(channels - 1, c + p.after);
-  double s = 0;
-  for (int64_t j = lo; j <= hi; ++j) {
-    const double v = src[j * stride];
-    s += v * v;
-  }
-  return static_cast<double>(src[c * stride]) * inv_pow(p.k + p.a * s, p.beta);
-}
-
 }  // namespace lrn::portable

@@ -19,8 +19,4 @@ void forward(const Params& p, const double* x, double* y, void* work);
 void backward(const Params& p, const float* x, const float* dy, float* dx, void* work);
 void backward(const Params& p, const double* x, const double* dy, double* dx, void* work);
 
-// One across-channels output in float64: channel c of a position whose channel values are
-// `src[j * stride]`, j in [0, channels). Used by SIMD kernels for single lanes.
-double across_one(const float* src, int64_t stride, int64_t channels, int64_t c, const Params& p);
-
 }  // namespace lrn::portable
