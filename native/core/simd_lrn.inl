@@ -269,41 +269,47 @@ LRN_INLINE bool fast_ok(F s, F b, const Fast& f) {
   return V::all(V::and_(V::and_(in_range, b_low), s_fine));
 }
 
-// One NCHW position in float64 (channel j at x[j * stride]): the positions past the last full
-// vector. The channels are copied first, so y may be x.
-void forward_position(const float* x, float* y, int64_t stride, const lrn::Params& p, float* column) {
-  for (int64_t c = 0; c < p.channels; ++c) column[c] = x[c * stride];
-  for (int64_t c = 0; c < p.channels; ++c) {
-    const int64_t lo = imax(0, c - p.before), hi = imin(p.channels - 1, c + p.after);
-    y[c * stride] = forward_scalar(column, 1, lo, hi, c, p);
-  }
+// A vector of `valid` floats from p (the rest zero), reading only those.
+LRN_INLINE F load_part(const float* p, int64_t valid) {
+  if (valid >= kF) return V::loadf(p);
+  alignas(64) float part[kF] = {};
+  memcpy(part, p, valid * sizeof(float));
+  return V::loadf(part);
 }
 
-// NCHW, walking down the channels of one vector of positions: each row is loaded and squared
-// once into rings of the window's W rows (zeros past the edges), and the window sum is W - 1
-// adds, which run beside the multiplies of the power. In place needs no copy (row c is written
-// only after every window holding it has been summed). Lanes that fail fast_ok are redone in
-// float64 from the ring of original values.
+// Stores the first `valid` lanes of v to p, writing nothing past them.
+LRN_INLINE void store_part(float* p, F v, int64_t valid) {
+  if (valid >= kF) {
+    V::storef(p, v);
+    return;
+  }
+  alignas(64) float part[kF];
+  V::storef(part, v);
+  memcpy(p, part, valid * sizeof(float));
+}
+
 template <int W>
-void forward_nchw_fast(const lrn::Params& p, const float* x, float* y, float* column) {
+void forward_nchw_fast(const lrn::Params& p, const float* x, float* y) {
   const int64_t C = p.channels, S = p.spatial_size, L = p.before, R = p.after;
   const Fast f = fast_of(p);
   // A strip of up to kStrip vectors walks down together: each row access then reads whole
-  // consecutive cache lines, which keeps large tensors streaming from memory.
+  // consecutive cache lines, which keeps large tensors streaming from memory. The last vector of
+  // a row may be partial: it is read and written through a small buffer.
   constexpr int kStrip = 4;
   alignas(64) float orig[W * kStrip * kF];
   alignas(64) float sq[W * kStrip * kF];
   const F zero = V::zerof();
-  const int64_t full = S / kF * kF;
   for (int64_t b = 0; b < p.batch; ++b) {
     const float* xb = x + b * C * S;
     float* yb = y + b * C * S;
-    for (int64_t q0 = 0; q0 < full; q0 += kStrip * kF) {
-      const int nv = static_cast<int>(imin(kStrip, (full - q0) / kF));
+    for (int64_t q0 = 0; q0 < S; q0 += kStrip * kF) {
+      const int nv = static_cast<int>(imin(kStrip, (S - q0 + kF - 1) / kF));
+      const int64_t last_valid = imin(kF, S - q0 - (nv - 1) * kF);
+      auto valid = [&](int v) { return v + 1 == nv ? last_valid : kF; };
       // Slot of row r is (r + L) % W; rows -L..-1 are zeros, rows 0..R-1 are loaded up front.
       for (int64_t r = -L; r < R; ++r) {
         for (int v = 0; v < nv; ++v) {
-          const F xv = r >= 0 && r < C ? V::loadf(xb + r * S + q0 + v * kF) : zero;
+          const F xv = r >= 0 && r < C ? load_part(xb + r * S + q0 + v * kF, valid(v)) : zero;
           V::storef(orig + ((r + L) * kStrip + v) * kF, xv);
           V::storef(sq + ((r + L) * kStrip + v) * kF, V::mulf(xv, xv));
         }
@@ -313,7 +319,7 @@ void forward_nchw_fast(const lrn::Params& p, const float* x, float* y, float* co
       for (int64_t c = 0; c < C; ++c) {
         const float* next_row = xb + (c + R) * S + q0;
         for (int v = 0; v < nv; ++v) {
-          const F xv = c + R < C ? V::loadf(next_row + v * kF) : zero;
+          const F xv = c + R < C ? load_part(next_row + v * kF, valid(v)) : zero;
           V::storef(orig + (incoming * kStrip + v) * kF, xv);
           V::storef(sq + (incoming * kStrip + v) * kF, V::mulf(xv, xv));
         }
@@ -338,13 +344,12 @@ void forward_nchw_fast(const lrn::Params& p, const float* x, float* y, float* co
             }
             out = V::loadf(lanes);
           }
-          V::storef(yb + c * S + q0 + v * kF, out);
+          store_part(yb + c * S + q0 + v * kF, out, valid(v));
         }
         incoming = incoming + 1 == W ? 0 : incoming + 1;
         centre = centre + 1 == W ? 0 : centre + 1;
       }
     }
-    for (int64_t q = full; q < S; ++q) forward_position(xb + q, yb + q, S, p, column);
   }
 }
 
@@ -392,7 +397,7 @@ void forward_nhwc_fast(const lrn::Params& p, const float* x, float* y, float* wo
 
 template <int W>
 void forward_fast(const lrn::Params& p, const float* x, float* y, float* work) {
-  if (p.layout == lrn::Layout::NCHW) forward_nchw_fast<W>(p, x, y, work);
+  if (p.layout == lrn::Layout::NCHW) forward_nchw_fast<W>(p, x, y);
   else forward_nhwc_fast<W>(p, x, y, work);
 }
 
