@@ -234,7 +234,17 @@ void check(const lrn::Kernel& k, Case& c, Rng& r) {
     const bool ok = std::isnan(want) ? std::isnan(dx[i])
                     : std::isinf(static_cast<float>(want)) ? dx[i] == static_cast<float>(want)
                     : std::fabs(dx[i] - want) <= bound[i];
-    if (!ok) { fail(k.name, "backward", c, i, dx[i], want); break; }
+    if (!ok) {
+      fail(k.name, "backward", c, i, dx[i], want);
+      if (std::getenv("LRN_TEST_DUMP")) {
+        const int64_t C = p.channels, S = p.spatial_size, q = i % S;
+        for (int64_t j = 0; j < C; ++j) {
+          std::printf("  c=%2lld x=%.9g dy=%.9g ref=%.9g got=%.9g\n", static_cast<long long>(j), x[j * S + q], dy[j * S + q],
+                      dref[j * S + q], dx[j * S + q]);
+        }
+      }
+      break;
+    }
   }
   std::memcpy(inplace, dy, n * sizeof(float));
   k.backward_f32(p, x, inplace, inplace, w);
