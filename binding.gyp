@@ -3,7 +3,7 @@
   # its own flags, and the dispatcher picks one at run time. Per-ISA libraries live in the
   # top-level conditions on target_arch, so an arm64 build never sees x86 flags.
   'variables': {
-    'lrn_cflags': ['-std=c++17', '-O3', '-Wall', '-Wextra', '-Wno-uninitialized', '-fvisibility=hidden'],
+    'lrn_cflags': ['-std=c++17', '-O3', '-Wall', '-Wextra', '-Wno-uninitialized', '-fvisibility=hidden', '-ffp-contract=off'],
   },
   'target_defaults': {
     'cflags_cc': ['<@(lrn_cflags)'],

@@ -288,68 +288,81 @@ LRN_INLINE void store_part(float* p, F v, int64_t valid) {
   memcpy(p, part, valid * sizeof(float));
 }
 
-template <int W>
-void forward_nchw_fast(const lrn::Params& p, const float* x, float* y) {
-  const int64_t C = p.channels, S = p.spatial_size, L = p.before, R = p.after;
-  const Fast f = fast_of(p);
-  // A strip of up to kStrip vectors walks down together: each row access then reads whole
-  // consecutive cache lines, which keeps large tensors streaming from memory. The last vector of
-  // a row may be partial: it is read and written through a small buffer.
+// One walk down the channels of a strip of `nv` vectors starting at position q0 of every row.
+// kPartial: the strip is one vector of which only `valid` lanes exist (a row's tail).
+template <int W, bool kPartial>
+void walk_strip(const lrn::Params& p, const Fast& f, const float* xb, float* yb, int64_t q0, int nv, int64_t valid) {
   constexpr int kStrip = 4;
+  const int64_t C = p.channels, S = p.spatial_size, L = p.before, R = p.after;
   alignas(64) float orig[W * kStrip * kF];
   alignas(64) float sq[W * kStrip * kF];
   const F zero = V::zerof();
+  auto load = [&](const float* at) { return kPartial ? load_part(at, valid) : V::loadf(at); };
+  // Slot of row r is (r + L) % W; rows -L..-1 are zeros, rows 0..R-1 are loaded up front.
+  for (int64_t r = -L; r < R; ++r) {
+    for (int v = 0; v < nv; ++v) {
+      const F xv = r >= 0 && r < C ? load(xb + r * S + q0 + v * kF) : zero;
+      V::storef(orig + ((r + L) * kStrip + v) * kF, xv);
+      V::storef(sq + ((r + L) * kStrip + v) * kF, V::mulf(xv, xv));
+    }
+  }
+  int64_t incoming = R + L;  // slot of row c + R
+  int64_t centre = L;        // slot of row c
+  for (int64_t c = 0; c < C; ++c) {
+    const float* next_row = xb + (c + R) * S + q0;
+    for (int v = 0; v < nv; ++v) {
+      const F xv = c + R < C ? load(next_row + v * kF) : zero;
+      V::storef(orig + (incoming * kStrip + v) * kF, xv);
+      V::storef(sq + (incoming * kStrip + v) * kF, V::mulf(xv, xv));
+    }
+    for (int v = 0; v < nv; ++v) {
+      F s = V::loadf(sq + v * kF);
+      for (int w = 1; w < W; ++w) s = V::addf(s, V::loadf(sq + (w * kStrip + v) * kF));
+      const F xc = V::loadf(orig + (centre * kStrip + v) * kF);
+      const F bb = V::fmaf(f.a, s, f.k);
+      F out;
+      if (fast_ok(s, bb, f)) {
+        out = power_f32(xc, bb, f.beta);
+      } else {
+        alignas(64) float lanes[kF];
+        for (int i = 0; i < kF; ++i) {
+          double ss = 0;
+          for (int w = 0; w < W; ++w) {
+            const double o = orig[(w * kStrip + v) * kF + i];
+            ss += o * o;
+          }
+          const double xi = orig[(centre * kStrip + v) * kF + i];
+          lanes[i] = static_cast<float>(xi * lrn::portable::inv_pow(p.k + p.a * ss, p.beta));
+        }
+        out = V::loadf(lanes);
+      }
+      if (kPartial) store_part(yb + c * S + q0, out, valid);
+      else V::storef(yb + c * S + q0 + v * kF, out);
+    }
+    incoming = incoming + 1 == W ? 0 : incoming + 1;
+    centre = centre + 1 == W ? 0 : centre + 1;
+  }
+}
+
+// NCHW, walking down the channels of a strip of up to four vectors of positions: each row is
+// loaded and squared once into rings of the window's W rows (zeros past the edges), and each row
+// access reads whole consecutive cache lines, which keeps large tensors streaming from memory.
+// The window sum is W - 1 adds, which run beside the multiplies of the power. In place needs no
+// copy (row c is written only after every window holding it has been summed). A row's last
+// partial vector walks on its own through a small buffer. Lanes that fail fast_ok are redone in
+// float64 from the ring of original values.
+template <int W>
+void forward_nchw_fast(const lrn::Params& p, const float* x, float* y) {
+  const int64_t C = p.channels, S = p.spatial_size;
+  const Fast f = fast_of(p);
+  const int64_t full = S / kF * kF;
   for (int64_t b = 0; b < p.batch; ++b) {
     const float* xb = x + b * C * S;
     float* yb = y + b * C * S;
-    for (int64_t q0 = 0; q0 < S; q0 += kStrip * kF) {
-      const int nv = static_cast<int>(imin(kStrip, (S - q0 + kF - 1) / kF));
-      const int64_t last_valid = imin(kF, S - q0 - (nv - 1) * kF);
-      auto valid = [&](int v) { return v + 1 == nv ? last_valid : kF; };
-      // Slot of row r is (r + L) % W; rows -L..-1 are zeros, rows 0..R-1 are loaded up front.
-      for (int64_t r = -L; r < R; ++r) {
-        for (int v = 0; v < nv; ++v) {
-          const F xv = r >= 0 && r < C ? load_part(xb + r * S + q0 + v * kF, valid(v)) : zero;
-          V::storef(orig + ((r + L) * kStrip + v) * kF, xv);
-          V::storef(sq + ((r + L) * kStrip + v) * kF, V::mulf(xv, xv));
-        }
-      }
-      int64_t incoming = R + L;  // slot of row c + R
-      int64_t centre = L;        // slot of row c
-      for (int64_t c = 0; c < C; ++c) {
-        const float* next_row = xb + (c + R) * S + q0;
-        for (int v = 0; v < nv; ++v) {
-          const F xv = c + R < C ? load_part(next_row + v * kF, valid(v)) : zero;
-          V::storef(orig + (incoming * kStrip + v) * kF, xv);
-          V::storef(sq + (incoming * kStrip + v) * kF, V::mulf(xv, xv));
-        }
-        for (int v = 0; v < nv; ++v) {
-          F s = V::loadf(sq + v * kF);
-          for (int w = 1; w < W; ++w) s = V::addf(s, V::loadf(sq + (w * kStrip + v) * kF));
-          const F xc = V::loadf(orig + (centre * kStrip + v) * kF);
-          const F bb = V::fmaf(f.a, s, f.k);
-          F out;
-          if (fast_ok(s, bb, f)) {
-            out = power_f32(xc, bb, f.beta);
-          } else {
-            alignas(64) float lanes[kF];
-            for (int i = 0; i < kF; ++i) {
-              double ss = 0;
-              for (int w = 0; w < W; ++w) {
-                const double o = orig[(w * kStrip + v) * kF + i];
-                ss += o * o;
-              }
-              const double xi = orig[(centre * kStrip + v) * kF + i];
-              lanes[i] = static_cast<float>(xi * lrn::portable::inv_pow(p.k + p.a * ss, p.beta));
-            }
-            out = V::loadf(lanes);
-          }
-          store_part(yb + c * S + q0 + v * kF, out, valid(v));
-        }
-        incoming = incoming + 1 == W ? 0 : incoming + 1;
-        centre = centre + 1 == W ? 0 : centre + 1;
-      }
+    for (int64_t q0 = 0; q0 < full; q0 += 4 * kF) {
+      walk_strip<W, false>(p, f, xb, yb, q0, static_cast<int>(imin(4, (full - q0) / kF)), kF);
     }
+    if (full < S) walk_strip<W, true>(p, f, xb, yb, full, 1, S - full);
   }
 }
 
@@ -537,7 +550,8 @@ LRN_INLINE D inv_pow_d(D b, const Consts& c) {
 
 // Pass 1 for one vector: B from the window sums, then r = B^-beta and t = dy*x*B^(-beta-1).
 LRN_INLINE void factors(F x, F dy, D s_lo, D s_hi, const Consts& k, double* r, double* t) {
-  const D b_lo = V::fmad(k.a, s_lo, k.k), b_hi = V::fmad(k.a, s_hi, k.k);
+  // k + a*S rounded twice, as the portable code computes it (see combine).
+  const D b_lo = V::addd(k.k, V::muld(k.a, s_lo)), b_hi = V::addd(k.k, V::muld(k.a, s_hi));
   const D r_lo = inv_pow_d(b_lo, k), r_hi = inv_pow_d(b_hi, k);
   V::stored(r, r_lo);
   V::stored(r + kD, r_hi);
@@ -548,8 +562,10 @@ LRN_INLINE void factors(F x, F dy, D s_lo, D s_hi, const Consts& k, double* r, d
 // Pass 2 for one vector: dx = dy*r - 2*a*beta * x * tsum.
 LRN_INLINE F combine(F x, F dy, const double* r, D ts_lo, D ts_hi, D two_a_beta) {
   const D lo = V::muld(V::lo(dy), V::loadd(r)), hi = V::muld(V::hi(dy), V::loadd(r + kD));
-  const D neg_lo = V::muld(two_a_beta, V::muld(V::lo(x), ts_lo));
-  const D neg_hi = V::muld(two_a_beta, V::muld(V::hi(x), ts_hi));
+  // (2*a*beta * x) * tsum, as the portable code groups it: terms far beyond float32 that cancel
+  // exactly there must cancel here too, not leave a residue that rounds to infinity.
+  const D neg_lo = V::muld(V::muld(two_a_beta, V::lo(x)), ts_lo);
+  const D neg_hi = V::muld(V::muld(two_a_beta, V::hi(x)), ts_hi);
   return V::narrow(V::subd(lo, neg_lo), V::subd(hi, neg_hi));
 }
 
