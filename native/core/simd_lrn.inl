@@ -273,7 +273,7 @@ LRN_INLINE bool fast_ok(F s, F b, const Fast& f) {
 LRN_INLINE F load_part(const float* p, int64_t valid) {
   if (valid >= kF) return V::loadf(p);
   alignas(64) float part[kF] = {};
-  memcpy(part, p, valid * sizeof(float));
+  for (int64_t i = 0; i < valid; ++i) part[i] = p[i];  // a loop: a library call costs more here
   return V::loadf(part);
 }
 
@@ -285,7 +285,7 @@ LRN_INLINE void store_part(float* p, F v, int64_t valid) {
   }
   alignas(64) float part[kF];
   V::storef(part, v);
-  memcpy(p, part, valid * sizeof(float));
+  for (int64_t i = 0; i < valid; ++i) p[i] = part[i];
 }
 
 // One walk down the channels of a strip of `nv` vectors starting at position q0 of every row.
