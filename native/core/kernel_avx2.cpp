@@ -48,6 +48,11 @@ struct V {
   static I64 ori(I64 a, I64 b) { return _mm256_or_si256(a, b); }
   static I64 srli52(I64 a) { return _mm256_srli_epi64(a, 52); }
   static I64 slli52(I64 a) { return _mm256_slli_epi64(a, 52); }
+  static __m256i first(int64_t n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
+  static F load_n(const float* p, int64_t n) { return _mm256_maskload_ps(p, first(n)); }
+  static void store_n(float* p, F v, int64_t n) { _mm256_maskstore_ps(p, first(n), v); }
   static F zerof() { return _mm256_setzero_ps(); }
   using M = __m256;
   static M ge(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }

@@ -49,6 +49,9 @@ struct V {
   static I64 ori(I64 a, I64 b) { return _mm512_or_si512(a, b); }
   static I64 srli52(I64 a) { return _mm512_srli_epi64(a, 52); }
   static I64 slli52(I64 a) { return _mm512_slli_epi64(a, 52); }
+  static __mmask16 first(int64_t n) { return static_cast<__mmask16>((1u << n) - 1); }
+  static F load_n(const float* p, int64_t n) { return _mm512_maskz_loadu_ps(first(n), p); }
+  static void store_n(float* p, F v, int64_t n) { _mm512_mask_storeu_ps(p, first(n), v); }
   static F zerof() { return _mm512_setzero_ps(); }
   using M = __mmask16;
   static M ge(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ); }

@@ -47,6 +47,16 @@ struct V {
   static I64 ori(I64 a, I64 b) { return vorrq_s64(a, b); }
   static I64 srli52(I64 a) { return vreinterpretq_s64_u64(vshrq_n_u64(vreinterpretq_u64_s64(a), 52)); }
   static I64 slli52(I64 a) { return vshlq_n_s64(a, 52); }
+  static F load_n(const float* p, int64_t n) {
+    float part[4] = {0, 0, 0, 0};
+    for (int64_t i = 0; i < n; ++i) part[i] = p[i];
+    return vld1q_f32(part);
+  }
+  static void store_n(float* p, F v, int64_t n) {
+    float part[4];
+    vst1q_f32(part, v);
+    for (int64_t i = 0; i < n; ++i) p[i] = part[i];
+  }
   static F zerof() { return vdupq_n_f32(0.0f); }
   using M = uint32x4_t;
   static M ge(F a, F b) { return vcgeq_f32(a, b); }

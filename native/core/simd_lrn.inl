@@ -5,7 +5,7 @@
 // V provides: kF float lanes, F (kF floats), D (kF/2 doubles); loadf/storef (unaligned), lo/hi
 // (widen each half of an F to D), narrow(D, D) -> F, setf/setd, addd/subd/muld/divd/sqrtd,
 // fmad(a, b, c) = a*b + c, loadd/stored, addf/mulf/divf/sqrtf/fmaf, rsqrtf (~1 ulp), pow_m075
-// (b^-0.75, a few ulps), zerof,
+// (b^-0.75, a few ulps), load_n/store_n (the first n lanes only; loads zero the rest), zerof,
 // maxf, between(F, lo, hi) (all lanes inside, false for NaN), and masks M with ge/le/lt, and_/or_, all.
 // For float64 exp/log: bits(D) / from_bits, and 64-bit integer lanes with seti, addi, subi, andi,
 // ori, srli52, slli52.
@@ -269,23 +269,13 @@ LRN_INLINE bool fast_ok(F s, F b, const Fast& f) {
   return V::all(V::and_(V::and_(in_range, b_low), s_fine));
 }
 
-// A vector of `valid` floats from p (the rest zero), reading only those.
-LRN_INLINE F load_part(const float* p, int64_t valid) {
-  if (valid >= kF) return V::loadf(p);
-  alignas(64) float part[kF] = {};
-  for (int64_t i = 0; i < valid; ++i) part[i] = p[i];  // a loop: a library call costs more here
-  return V::loadf(part);
-}
+// A vector of `valid` floats from p (the rest zero), reading only those; and its converse,
+// storing only the first `valid` lanes. Masked moves where the ISA has them (V::load_n/store_n).
+LRN_INLINE F load_part(const float* p, int64_t valid) { return valid >= kF ? V::loadf(p) : V::load_n(p, valid); }
 
-// Stores the first `valid` lanes of v to p, writing nothing past them.
 LRN_INLINE void store_part(float* p, F v, int64_t valid) {
-  if (valid >= kF) {
-    V::storef(p, v);
-    return;
-  }
-  alignas(64) float part[kF];
-  V::storef(part, v);
-  for (int64_t i = 0; i < valid; ++i) p[i] = part[i];
+  if (valid >= kF) V::storef(p, v);
+  else V::store_n(p, v, valid);
 }
 
 // One walk down the channels of a strip of `nv` vectors starting at position q0 of every row.
