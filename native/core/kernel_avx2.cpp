@@ -67,6 +67,10 @@ struct V {
     const F r = rsqrtf(b);
     return mulf(r, sqrtf(r));
   }
+  static F scale_m075(F x, F b) { return mulf(x, pow_m075(b)); }
+  static constexpr bool kShiftInRegisters = false;  // the NHWC window comes from shifted loads
+  static constexpr int kRegisters = 16;
+
   static bool between(F v, F lo, F hi) {
     const F in = _mm256_and_ps(_mm256_cmp_ps(v, lo, _CMP_GE_OQ), _mm256_cmp_ps(v, hi, _CMP_LE_OQ));
     return _mm256_movemask_ps(in) == 0xFF;

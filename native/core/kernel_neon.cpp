@@ -71,6 +71,10 @@ struct V {
     const F r = rsqrtf(b);
     return mulf(r, sqrtf(r));
   }
+  static F scale_m075(F x, F b) { return mulf(x, pow_m075(b)); }
+  static constexpr bool kShiftInRegisters = false;  // the NHWC window comes from shifted loads
+  static constexpr int kRegisters = 32;
+
   static bool between(F v, F lo, F hi) {
     return vminvq_u32(vandq_u32(vcgeq_f32(v, lo), vcleq_f32(v, hi))) == 0xFFFFFFFFu;
   }

@@ -4,9 +4,11 @@
 //
 // V provides: kF float lanes, F (kF floats), D (kF/2 doubles); loadf/storef (unaligned), lo/hi
 // (widen each half of an F to D), narrow(D, D) -> F, setf/setd, addd/subd/muld/divd/sqrtd,
-// fmad(a, b, c) = a*b + c, loadd/stored, addf/mulf/divf/sqrtf/fmaf, rsqrtf (~1 ulp), pow_m075
-// (b^-0.75, a few ulps), load_n/store_n (the first n lanes only; loads zero the rest), zerof,
-// maxf, between(F, lo, hi) (all lanes inside, false for NaN), and masks M with ge/le/lt, and_/or_, all.
+// fmad(a, b, c) = a*b + c, loadd/stored, addf/mulf/divf/sqrtf/fmaf, rsqrtf (~1 ulp), scale_m075
+// (x * b^-0.75, a few units of 2^-24), load_n/store_n (the first n lanes only; loads zero the
+// rest), zerof, maxf, between(F, lo, hi) (all lanes inside, false for NaN), masks M with
+// ge/le/lt, and_/or_, all; kRegisters (vector registers); kShiftInRegisters, and when true
+// shift_in_low<j>(cur, prev) / shift_in_high<j>(next, cur) (lanes of two vectors shifted by j).
 // For float64 exp/log: bits(D) / from_bits, and 64-bit integer lanes with seti, addi, subi, andi,
 // ori, srli52, slli52.
 //
@@ -43,6 +45,10 @@ constexpr int kF = V::kF;
 constexpr int kD = kF / 2;
 
 #define LRN_INLINE inline __attribute__((always_inline))
+// Loops over a strip's vectors and a window's rows: unrolled, so their values stay in registers.
+#define LRN_UNROLL _Pragma("GCC unroll 32")
+// Loops over a strip's vectors and a window's rows: unrolled, so their values stay in registers.
+#define LRN_UNROLL _Pragma("GCC unroll 32")
 
 enum class Beta { Zero, Half, ThreeQuarters, One, Other };
 
@@ -119,7 +125,7 @@ LRN_INLINE F power_f32(F x, F b, Beta beta) {
     case Beta::Zero: return x;
     case Beta::Half: return V::mulf(x, V::rsqrtf(b));
     case Beta::One: return V::divf(x, b);
-    default: return V::mulf(x, V::pow_m075(b));
+    default: return V::scale_m075(x, b);
   }
 }
 
@@ -245,17 +251,29 @@ constexpr int64_t kFloatRows = 8;
 
 struct Fast {
   F k, a, high, low_s, negligible;
+  F s_limit;  // every S at most this (per vector, one compare) makes every lane safe
   Beta beta;
   bool small_k;  // k too small to hide an imprecise S: check S for underflow too
 };
 
 Fast fast_of(const lrn::Params& p) {
   // With k >= 2^-90 and a <= k * 2^64, B >= k stays above 2^-100 and any S below 2^-100
-  // contributes a*S <= 2^-26 * k: only the upper bound needs checking per vector.
+  // contributes a*S <= 2^-26 * k: only the upper bound needs checking per vector, and
+  // B <= 2^100 follows from S <= (2^100 - k) / a. Otherwise s_limit is -1: no vector passes the
+  // quick check and fast_ok decides.
   const bool small_k = !(p.k >= 0x1p-90 && p.a <= p.k * 0x1p64);
+  float s_limit = -1;
+  if (!small_k && beta_kind(p.beta) != Beta::Other) {
+    const double limit = p.a > 0 ? (0x1p100 - p.k) / p.a : 0x1p100;
+    // Slightly under: the float rounding must not round the limit up.
+    s_limit = static_cast<float>((limit < 0x1p100 ? limit : 0x1p100) * (1 - 0x1p-20));
+  }
   return {V::setf(static_cast<float>(p.k)), V::setf(static_cast<float>(p.a)), V::setf(kHighB),
-          V::setf(0x1p-100f), V::setf(0x1p26f), beta_kind(p.beta), small_k};
+          V::setf(0x1p-100f), V::setf(0x1p26f), V::setf(s_limit), beta_kind(p.beta), small_k};
 }
+
+// The hot loops' check: false for NaN, Inf and anything fast_ok might refuse.
+LRN_INLINE bool quick_ok(F s, const Fast& f) { return V::all(V::le(s, f.s_limit)); }
 
 // Every lane safe for float32: S and B finite and at most 2^100 (false for NaN, as max returns
 // its second operand when either is NaN and B is NaN whenever S is); with a small k also B at
@@ -278,86 +296,214 @@ LRN_INLINE void store_part(float* p, F v, int64_t valid) {
   else V::store_n(p, v, valid);
 }
 
-// One walk down the channels of a strip of `nv` vectors starting at position q0 of every row.
-// kPartial: the strip is one vector of which only `valid` lanes exist (a row's tail).
-template <int W, bool kPartial>
-void walk_strip(const lrn::Params& p, const Fast& f, const float* xb, float* yb, int64_t q0, int nv, int64_t valid) {
-  constexpr int kStrip = 4;
+// x * B^(-beta) for the lanes of a vector that failed fast_ok, each in float64 from the original
+// values of its window: rows[w] holds window row w's values at this vector (nullptr past the
+// edges), centre the inputs being scaled.
+F slow_vector(const float* const* rows, int W, const float* centre, int64_t valid, const lrn::Params& p) {
+  alignas(64) float out[kF] = {};
+  for (int64_t i = 0; i < valid; ++i) {
+    double s = 0;
+    for (int w = 0; w < W; ++w) {
+      if (rows[w] == nullptr) continue;
+      const double v = rows[w][i];
+      s += v * v;
+    }
+    out[i] = static_cast<float>(static_cast<double>(centre[i]) * lrn::portable::inv_pow(p.k + p.a * s, p.beta));
+  }
+  return V::loadf(out);
+}
+
+// The sum of n vectors as a balanced tree: fewer dependent adds, and the same rounding whichever
+// layout produced the terms.
+template <int N>
+LRN_INLINE F sum_tree(const F* t) {
+  if constexpr (N == 1) return t[0];
+  else return V::addf(sum_tree<N / 2>(t), sum_tree<N - N / 2>(t + N / 2));
+}
+
+// Vectors per NCHW strip: the window's squares stay in registers, W of them per vector, with
+// about half the register file left for the power.
+template <int W>
+constexpr int strip_vectors() {
+  constexpr int n = V::kRegisters / 2 / W;
+  return n < 1 ? 1 : n > 4 ? 4 : n;
+}
+
+// Slot of `row` in the in-place ring of W rows of NV vectors.
+template <int W, int NV>
+LRN_INLINE float* ring_slot(float* ring, int64_t row, int v) {
+  return ring + ((row % W + W) % W * NV + v) * kF;
+}
+
+// What a strip's cold path needs, kept in memory so the hot loop holds none of it in registers.
+struct Strip {
+  const lrn::Params* p;
+  const Fast* f;
+  const float* xb;  // the batch item's input
+  float* ring;      // in place: the window's original rows; else nullptr
+  int64_t q0, valid;
+};
+
+// A vector quick_ok did not vouch for: fast_ok decides between the float32 power and a float64
+// redo of every lane from the window's original values (the input rows, or the ring in place).
+template <int W, int NV>
+__attribute__((noinline)) F redo_nchw(const Strip& st, int64_t c, int v, F s, F b, F xc) {
+  if (fast_ok(s, b, *st.f)) return power_f32(xc, b, st.f->beta);
+  const lrn::Params& p = *st.p;
+  alignas(64) float centre[kF];
+  V::storef(centre, xc);
+  const float* rows[W];
+  for (int w = 0; w < W; ++w) {
+    const int64_t row = c - p.before + w;
+    if (st.ring != nullptr) rows[w] = ring_slot<W, NV>(st.ring, row, v);
+    else rows[w] = row >= 0 && row < p.channels ? st.xb + row * p.spatial_size + st.q0 + v * kF : nullptr;
+  }
+  return slow_vector(rows, W, centre, st.valid, p);
+}
+
+// One walk down the channels of a strip of NV vectors starting at position q0 of every row: each
+// row is loaded and squared once, the window's W rows of squares shift through registers (zeros
+// past the edges), and each step sums them for row c. In place, row c is written only after its
+// last window has been summed; the original values a float64 redo needs are then kept in a ring
+// of W rows. kPartial: the strip is one vector of which only `valid` lanes exist.
+template <int W, int NV, bool kPartial, bool kInPlace>
+void walk_strip(const lrn::Params& p, const Fast& f, const float* xb, float* yb, int64_t q0, int64_t valid) {
   const int64_t C = p.channels, S = p.spatial_size, L = p.before, R = p.after;
-  alignas(64) float orig[W * kStrip * kF];
-  alignas(64) float sq[W * kStrip * kF];
-  const F zero = V::zerof();
-  auto load = [&](const float* at) { return kPartial ? load_part(at, valid) : V::loadf(at); };
-  // Slot of row r is (r + L) % W; rows -L..-1 are zeros, rows 0..R-1 are loaded up front.
-  for (int64_t r = -L; r < R; ++r) {
-    for (int v = 0; v < nv; ++v) {
-      const F xv = r >= 0 && r < C ? load(xb + r * S + q0 + v * kF) : zero;
-      V::storef(orig + ((r + L) * kStrip + v) * kF, xv);
-      V::storef(sq + ((r + L) * kStrip + v) * kF, V::mulf(xv, xv));
+  alignas(64) float ring[kInPlace ? W * NV * kF : 1];
+  const Strip st{&p, &f, xb, kInPlace ? ring : nullptr, q0, valid};
+  F sq[W][NV];
+  // Before step 0, slot w holds row w - L - 1; each step shifts the slots and loads row c + R.
+  LRN_UNROLL
+  for (int w = 0; w < W; ++w) {
+    const int64_t row = w - L - 1;
+    LRN_UNROLL
+    for (int v = 0; v < NV; ++v) {
+      F xv = V::zerof();
+      if (row >= 0 && row < C) xv = kPartial ? load_part(xb + row * S + q0, valid) : V::loadf(xb + row * S + q0 + v * kF);
+      sq[w][v] = V::mulf(xv, xv);
+      if constexpr (kInPlace) {
+        if (w > 0) V::storef(ring_slot<W, NV>(ring, row, v), xv);
+      }
     }
   }
-  int64_t incoming = R + L;  // slot of row c + R
-  int64_t centre = L;        // slot of row c
-  for (int64_t c = 0; c < C; ++c) {
-    const float* next_row = xb + (c + R) * S + q0;
-    for (int v = 0; v < nv; ++v) {
-      const F xv = c + R < C ? load(next_row + v * kF) : zero;
-      V::storef(orig + (incoming * kStrip + v) * kF, xv);
-      V::storef(sq + (incoming * kStrip + v) * kF, V::mulf(xv, xv));
+  // Software prefetch: the next strip into L1, the one after into L2; a strip's rows are far
+  // apart, which the hardware prefetchers do not follow.
+  const bool prefetch_next = !kPartial && q0 + 2 * NV * kF <= S;
+  const bool prefetch_after = !kPartial && q0 + 3 * NV * kF <= S;
+  const float* incoming = xb + R * S + q0;  // row c + R
+  const float* centre = xb + q0;            // row c
+  float* out = yb + q0;
+  for (int64_t c = 0; c < C; ++c, incoming += S, centre += S, out += S) {
+    LRN_UNROLL
+    for (int w = 0; w + 1 < W; ++w) {
+      LRN_UNROLL
+      for (int v = 0; v < NV; ++v) sq[w][v] = sq[w + 1][v];
     }
-    for (int v = 0; v < nv; ++v) {
-      F s = V::loadf(sq + v * kF);
-      for (int w = 1; w < W; ++w) s = V::addf(s, V::loadf(sq + (w * kStrip + v) * kF));
-      const F xc = V::loadf(orig + (centre * kStrip + v) * kF);
+    const bool inside = c + R < C;
+    LRN_UNROLL
+    for (int v = 0; v < NV; ++v) {
+      F xv = V::zerof();
+      if (inside) xv = kPartial ? load_part(incoming, valid) : V::loadf(incoming + v * kF);
+      sq[W - 1][v] = V::mulf(xv, xv);
+      if constexpr (kInPlace) V::storef(ring_slot<W, NV>(ring, c + R, v), xv);
+      if (inside && prefetch_next) __builtin_prefetch(incoming + (NV + v) * kF, 0, 3);
+      if (inside && prefetch_after) __builtin_prefetch(incoming + (2 * NV + v) * kF, 0, 2);
+    }
+    LRN_UNROLL
+    for (int v = 0; v < NV; ++v) {
+      F terms[W];
+      LRN_UNROLL
+      for (int w = 0; w < W; ++w) terms[w] = sq[w][v];
+      const F s = sum_tree<W>(terms);
+      const F xc = kPartial ? load_part(centre, valid) : V::loadf(centre + v * kF);
       const F bb = V::fmaf(f.a, s, f.k);
-      F out;
-      if (fast_ok(s, bb, f)) {
-        out = power_f32(xc, bb, f.beta);
-      } else {
-        alignas(64) float lanes[kF];
-        for (int i = 0; i < kF; ++i) {
-          double ss = 0;
-          for (int w = 0; w < W; ++w) {
-            const double o = orig[(w * kStrip + v) * kF + i];
-            ss += o * o;
-          }
-          const double xi = orig[(centre * kStrip + v) * kF + i];
-          lanes[i] = static_cast<float>(xi * lrn::portable::inv_pow(p.k + p.a * ss, p.beta));
-        }
-        out = V::loadf(lanes);
-      }
-      if (kPartial) store_part(yb + c * S + q0, out, valid);
-      else V::storef(yb + c * S + q0 + v * kF, out);
+      const F y = quick_ok(s, f) ? power_f32(xc, bb, f.beta) : redo_nchw<W, NV>(st, c, v, s, bb, xc);
+      if (kPartial) store_part(out, y, valid);
+      else V::storef(out + v * kF, y);
     }
-    incoming = incoming + 1 == W ? 0 : incoming + 1;
-    centre = centre + 1 == W ? 0 : centre + 1;
   }
 }
 
-// NCHW, walking down the channels of a strip of up to four vectors of positions: each row is
-// loaded and squared once into rings of the window's W rows (zeros past the edges), and each row
-// access reads whole consecutive cache lines, which keeps large tensors streaming from memory.
-// The window sum is W - 1 adds, which run beside the multiplies of the power. In place needs no
-// copy (row c is written only after every window holding it has been summed). A row's last
-// partial vector walks on its own through a small buffer. Lanes that fail fast_ok are redone in
-// float64 from the ring of original values.
-template <int W>
+// NCHW, walking down the channels in strips of NV vectors of positions; a row's last partial
+// vector walks on its own with masked loads and stores.
+template <int W, bool kInPlace>
 void forward_nchw_fast(const lrn::Params& p, const float* x, float* y) {
+  constexpr int NV = strip_vectors<W>();
   const int64_t C = p.channels, S = p.spatial_size;
   const Fast f = fast_of(p);
   const int64_t full = S / kF * kF;
+  const int64_t strips = full / (NV * kF) * (NV * kF);
   for (int64_t b = 0; b < p.batch; ++b) {
     const float* xb = x + b * C * S;
     float* yb = y + b * C * S;
-    for (int64_t q0 = 0; q0 < full; q0 += 4 * kF) {
-      walk_strip<W, false>(p, f, xb, yb, q0, static_cast<int>(imin(4, (full - q0) / kF)), kF);
-    }
-    if (full < S) walk_strip<W, true>(p, f, xb, yb, full, 1, S - full);
+    int64_t q0 = 0;
+    for (; q0 < strips; q0 += NV * kF) walk_strip<W, NV, false, kInPlace>(p, f, xb, yb, q0, kF);
+    for (; q0 < full; q0 += kF) walk_strip<W, 1, false, kInPlace>(p, f, xb, yb, q0, kF);
+    if (full < S) walk_strip<W, 1, true, kInPlace>(p, f, xb, yb, full, S - full);
   }
 }
 
-// NHWC: the position's channels sit between zero pads; each vector of outputs sums squares of
-// shifted loads. Lanes that fail fast_ok are redone in float64 from the padded copy.
+// The NHWC counterpart of redo_nchw: the window's original values are the lanes of three
+// consecutive vectors of channels (zeros past the edges).
+template <int L, int R>
+__attribute__((noinline)) F redo_nhwc(const lrn::Params& p, const Fast& f, F s, F b, F x_prev, F x_cur, F x_next,
+                                      int64_t valid) {
+  if (fast_ok(s, b, f)) return power_f32(x_cur, b, f.beta);
+  constexpr int W = L + R + 1;
+  alignas(64) float three[3 * kF];
+  V::storef(three, x_prev);
+  V::storef(three + kF, x_cur);
+  V::storef(three + 2 * kF, x_next);
+  const float* rows[W];
+  for (int w = 0; w < W; ++w) rows[w] = three + kF + w - L;
+  return slow_vector(rows, W, three + kF, valid, p);
+}
+
+// NHWC with the window built in registers (ISAs with a two-vector align, Ops::kShiftInRegisters):
+// each vector of channels is loaded and squared once, and the squares of channels c - L .. c + R
+// are its neighbours' lanes shifted in. Loads past the last channel read zeros, which are also
+// the window's zeros past the edge; in place is free (a vector is written after its inputs are
+// in registers). Lanes that fail fast_ok are redone in float64 from the three vectors of inputs.
+template <class Ops, int L, int R>
+void forward_nhwc_shift(const lrn::Params& p, const float* x, float* y) {
+  constexpr int W = L + R + 1;
+  const int64_t C = p.channels;
+  const Fast f = fast_of(p);
+  const int64_t positions = p.batch * p.spatial_size;
+  const F zero = V::zerof();
+  for (int64_t pos = 0; pos < positions; ++pos) {
+    const float* xp = x + pos * C;
+    float* yp = y + pos * C;
+    F x_prev = zero, sq_prev = zero;
+    F x_cur = load_part(xp, C), sq_cur = V::mulf(x_cur, x_cur);
+    for (int64_t at = 0; at < C; at += kF) {
+      const F x_next = at + kF < C ? load_part(xp + at + kF, C - at - kF) : zero;
+      const F sq_next = V::mulf(x_next, x_next);
+      F terms[W];
+      terms[L] = sq_cur;
+      if constexpr (L >= 1) terms[L - 1] = Ops::template shift_in_low<1>(sq_cur, sq_prev);
+      if constexpr (L >= 2) terms[L - 2] = Ops::template shift_in_low<2>(sq_cur, sq_prev);
+      if constexpr (L >= 3) terms[L - 3] = Ops::template shift_in_low<3>(sq_cur, sq_prev);
+      if constexpr (L >= 4) terms[L - 4] = Ops::template shift_in_low<4>(sq_cur, sq_prev);
+      if constexpr (R >= 1) terms[L + 1] = Ops::template shift_in_high<1>(sq_next, sq_cur);
+      if constexpr (R >= 2) terms[L + 2] = Ops::template shift_in_high<2>(sq_next, sq_cur);
+      if constexpr (R >= 3) terms[L + 3] = Ops::template shift_in_high<3>(sq_next, sq_cur);
+      if constexpr (R >= 4) terms[L + 4] = Ops::template shift_in_high<4>(sq_next, sq_cur);
+      const F s = sum_tree<W>(terms);
+      const F bb = V::fmaf(f.a, s, f.k);
+      const int64_t valid = imin(kF, C - at);
+      const F out = quick_ok(s, f) ? power_f32(x_cur, bb, f.beta) : redo_nhwc<L, R>(p, f, s, bb, x_prev, x_cur, x_next, valid);
+      store_part(yp + at, out, valid);
+      x_prev = x_cur;
+      sq_prev = sq_cur;
+      x_cur = x_next;
+      sq_cur = sq_next;
+    }
+  }
+}
+
+// NHWC on ISAs without a two-vector align (or unusual window splits): the position's channels
+// sit between zero pads; each vector of outputs sums squares of shifted loads. Lanes that fail fast_ok are redone in float64 from the padded copy.
 template <int W>
 void forward_nhwc_fast(const lrn::Params& p, const float* x, float* y, float* work) {
   const int64_t C = p.channels, L = p.before, R = p.after;
@@ -400,8 +546,17 @@ void forward_nhwc_fast(const lrn::Params& p, const float* x, float* y, float* wo
 
 template <int W>
 void forward_fast(const lrn::Params& p, const float* x, float* y, float* work) {
-  if (p.layout == lrn::Layout::NCHW) forward_nchw_fast<W>(p, x, y);
-  else forward_nhwc_fast<W>(p, x, y, work);
+  if (p.layout == lrn::Layout::NCHW) {
+    if (x == y) forward_nchw_fast<W, true>(p, x, y);
+    else forward_nchw_fast<W, false>(p, x, y);
+    return;
+  }
+  if constexpr (V::kShiftInRegisters) {
+    constexpr int kHigh = W / 2, kLow = (W - 1) / 2;  // the two ways to centre a window of W
+    if (p.before == kHigh) return forward_nhwc_shift<V, kHigh, W - 1 - kHigh>(p, x, y);
+    if (p.before == kLow) return forward_nhwc_shift<V, kLow, W - 1 - kLow>(p, x, y);
+  }
+  forward_nhwc_fast<W>(p, x, y, work);
 }
 
 // By window size W = before + after + 1, from 1 to kFloatRows.
@@ -720,3 +875,5 @@ void backward_f64(const lrn::Params& p, const double* x, const double* dy, doubl
 }  // namespace
 
 #undef LRN_INLINE
+#undef LRN_UNROLL
+#undef LRN_UNROLL
