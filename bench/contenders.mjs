@@ -97,3 +97,37 @@ export async function tfjsContenders() {
   }
   return { list, skipped: null };
 }
+
+/**
+ * onnxruntime-node's CPU provider running a one-node LRN model (NCHW only; ONNX divides alpha by
+ * size, so the model gets alpha * size to compute the alexnet preset), one intra-op thread, into a
+ * preallocated output tensor. session.run is asynchronous, so its time includes a promise.
+ */
+export async function onnxruntimeContenders() {
+  let ort;
+  try {
+    ort = require('onnxruntime-node');
+  } catch (error) {
+    return { list: [], skipped: `onnxruntime-node not installed (${error.message.split('\n')[0]}); run npm install` };
+  }
+  const { lrnModel } = await import('./onnx-model.mjs');
+  const contender = {
+    name: 'onnxruntime-node',
+    version: versionOf('onnxruntime-node'),
+    layouts: ['NCHW'],
+    async prepare(input, c) {
+      const model = lrnModel(c.shape, { size: c.size, alpha: c.alpha * c.size, beta: c.beta, bias: c.k });
+      const session = await ort.InferenceSession.create(model, {
+        intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', executionProviders: ['cpu'],
+      });
+      const feeds = { X: new ort.Tensor('float32', input, c.shape) };
+      const fetches = { Y: new ort.Tensor('float32', new Float32Array(input.length), c.shape) };
+      return {
+        run: () => session.run(feeds, fetches),
+        result: async () => (await session.run(feeds)).Y.data.slice(),
+        dispose: () => session.release(),
+      };
+    },
+  };
+  return { list: [contender], skipped: null };
+}
