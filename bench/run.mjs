@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { memcpy, onnxruntimeContenders, packageContenders, tfjsContenders } from './contenders.mjs';
 import { barChart } from './chart.mjs';
 import { printNativeTable, runNativeBench } from './native.mjs';
+import { pinnedCpu, pinToOneCpu } from './pin.mjs';
 import { summarize, timeIt } from './timing.mjs';
 
 const { values: args } = parseArgs({
@@ -135,7 +136,7 @@ function print(rows, agreement, notes) {
   const cpus = os.cpus();
   console.log(`\n## local-response-norm bench\n`);
   console.log(`Machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${os.platform()} ${os.arch()}, Node ${process.version}. ` +
-    `One thread. float32, across channels, n=${PARAMS.size}, alpha=${PARAMS.alpha}, beta=${PARAMS.beta}, k=${PARAMS.k}. ` +
+    `One thread${pinnedCpu() ? ` (the process pinned to CPU ${pinnedCpu()})` : ''}. float32, across channels, n=${PARAMS.size}, alpha=${PARAMS.alpha}, beta=${PARAMS.beta}, k=${PARAMS.k}. ` +
     `Input uniform(-2, 2). "(new output)" allocates the result each call; the other package rows write into a preallocated \`out\`. ` +
     `tfjs allocates its output each call and has only NHWC; NCHW speed-ups compare with its NHWC time on the same shape. ` +
     `onnxruntime-node has only NCHW; NHWC rows compare with its NCHW time on the same shape. ` +
@@ -167,4 +168,4 @@ function print(rows, agreement, notes) {
   }
 }
 
-await main();
+if (!pinToOneCpu()) await main();

@@ -68,6 +68,7 @@ struct V {
     return mulf(r, sqrtf(r));
   }
   static F scale_m075(F x, F b) { return mulf(x, pow_m075(b)); }
+  static constexpr bool kPowF32 = false;  // betas without a shortcut take the float64 path
   static constexpr bool kShiftInRegisters = false;  // the NHWC window comes from shifted loads
   static constexpr int kRegisters = 16;
 

@@ -13,9 +13,10 @@
 // ori, srli52, slli52.
 //
 // Accuracy: windows of up to 8 channels sum their squares in float32 (at most 8 roundings, a few
-// units in the last place at worst) when beta is 0, 0.5, 0.75 or 1; wider windows and other betas
-// (which would amplify the sum's error by beta) sum in float64. The power is taken in float32 for
-// those four betas, in float64 vectors (exp(-beta ln B)) for others up to 7, only when B is well
+// units in the last place at worst) when beta is 0, 0.5, 0.75 or 1, or any beta up to 1 where V
+// has a float32 power (kPowF32, scale_pow); wider windows and larger betas (which would amplify
+// the sum's error by beta) sum in float64. The power is taken in float32 on the float32 path, in
+// float64 vectors (exp(-beta ln B)) on the float64 one for betas up to 7, only when B is well
 // inside the float32 range; every other lane (huge, tiny, NaN, Inf, beta above 7) is finished in
 // float64 from the original values, so results stay within SPEC's 4 float32 ulps of the float64
 // reference.
@@ -249,11 +250,22 @@ void forward_nhwc_wide(const lrn::Params& p, const float* x, float* y, float* wo
 
 constexpr int64_t kFloatRows = 8;
 
+// Betas without a shortcut take the float32 path up to this value where the ISA has a float32
+// power (V::kPowF32): a float32 window sum's error (a few units of 2^-24) reaches the result
+// multiplied by beta, and above 1 that could leave too little of SPEC's bound for the power.
+constexpr double kMaxFloat32OtherBeta = 1;
+
+bool float32_power(double beta) {
+  return beta_kind(beta) != Beta::Other || (V::kPowF32 && beta <= kMaxFloat32OtherBeta);
+}
+
 struct Fast {
   F k, a, high, low_s, negligible;
   F s_limit;  // every S at most this (per vector, one compare) makes every lane safe
+  F beta_hi, beta_lo, neg_beta;  // for V::scale_pow: beta = hi + lo, hi with 12 significant bits
   Beta beta;
-  bool small_k;  // k too small to hide an imprecise S: check S for underflow too
+  bool f32_power;  // the power can be taken in float32 (else every vector is redone in float64)
+  bool small_k;    // k too small to hide an imprecise S: check S for underflow too
 };
 
 Fast fast_of(const lrn::Params& p) {
@@ -262,14 +274,32 @@ Fast fast_of(const lrn::Params& p) {
   // B <= 2^100 follows from S <= (2^100 - k) / a. Otherwise s_limit is -1: no vector passes the
   // quick check and fast_ok decides.
   const bool small_k = !(p.k >= 0x1p-90 && p.a <= p.k * 0x1p64);
+  const bool f32_power = float32_power(p.beta);
   float s_limit = -1;
-  if (!small_k && beta_kind(p.beta) != Beta::Other) {
+  if (!small_k && f32_power) {
     const double limit = p.a > 0 ? (0x1p100 - p.k) / p.a : 0x1p100;
     // Slightly under: the float rounding must not round the limit up.
     s_limit = static_cast<float>((limit < 0x1p100 ? limit : 0x1p100) * (1 - 0x1p-20));
   }
+  const float beta = static_cast<float>(p.beta);
+  uint32_t bits;
+  memcpy(&bits, &beta, sizeof bits);
+  bits &= 0xFFFFF000u;  // the sign, exponent and top 11 stored bits
+  float hi;
+  memcpy(&hi, &bits, sizeof hi);
+  const float lo = static_cast<float>(p.beta - hi);
   return {V::setf(static_cast<float>(p.k)), V::setf(static_cast<float>(p.a)), V::setf(kHighB),
-          V::setf(0x1p-100f), V::setf(0x1p26f), V::setf(s_limit), beta_kind(p.beta), small_k};
+          V::setf(0x1p-100f), V::setf(0x1p26f), V::setf(s_limit),
+          V::setf(hi), V::setf(lo), V::setf(-beta), beta_kind(p.beta), f32_power, small_k};
+}
+
+// x * B^(-beta) on the fast paths: power_f32, or V::scale_pow for other betas where it exists.
+template <class Ops = V>
+LRN_INLINE F power_fast(F x, F b, const Fast& f) {
+  if constexpr (Ops::kPowF32) {
+    if (f.beta == Beta::Other) return Ops::scale_pow(x, b, f.beta_hi, f.beta_lo, f.neg_beta);
+  }
+  return power_f32(x, b, f.beta);
 }
 
 // The hot loops' check: false for NaN, Inf and anything fast_ok might refuse.
@@ -279,7 +309,7 @@ LRN_INLINE bool quick_ok(F s, const Fast& f) { return V::all(V::le(s, f.s_limit)
 // its second operand when either is NaN and B is NaN whenever S is); with a small k also B at
 // least 2^-100 and S either far from underflow or too small to matter (a*S below 2^-26 of B).
 LRN_INLINE bool fast_ok(F s, F b, const Fast& f) {
-  if (f.beta == Beta::Other) return false;
+  if (!f.f32_power) return false;
   const auto in_range = V::le(V::maxf(s, b), f.high);
   if (!f.small_k) return V::all(in_range);
   const auto b_low = V::ge(b, f.low_s);
@@ -348,7 +378,7 @@ struct Strip {
 // redo of every lane from the window's original values (the input rows, or the ring in place).
 template <int W, int NV>
 __attribute__((noinline)) F redo_nchw(const Strip& st, int64_t c, int v, F s, F b, F xc) {
-  if (fast_ok(s, b, *st.f)) return power_f32(xc, b, st.f->beta);
+  if (fast_ok(s, b, *st.f)) return power_fast(xc, b, *st.f);
   const lrn::Params& p = *st.p;
   alignas(64) float centre[kF];
   V::storef(centre, xc);
@@ -417,7 +447,7 @@ void walk_strip(const lrn::Params& p, const Fast& f, const float* xb, float* yb,
       const F s = sum_tree<W>(terms);
       const F xc = kPartial ? load_part(centre, valid) : V::loadf(centre + v * kF);
       const F bb = V::fmaf(f.a, s, f.k);
-      const F y = quick_ok(s, f) ? power_f32(xc, bb, f.beta) : redo_nchw<W, NV>(st, c, v, s, bb, xc);
+      const F y = quick_ok(s, f) ? power_fast(xc, bb, f) : redo_nchw<W, NV>(st, c, v, s, bb, xc);
       if (kPartial) store_part(out, y, valid);
       else V::storef(out + v * kF, y);
     }
@@ -448,7 +478,7 @@ void forward_nchw_fast(const lrn::Params& p, const float* x, float* y) {
 template <int L, int R>
 __attribute__((noinline)) F redo_nhwc(const lrn::Params& p, const Fast& f, F s, F b, F x_prev, F x_cur, F x_next,
                                       int64_t valid) {
-  if (fast_ok(s, b, f)) return power_f32(x_cur, b, f.beta);
+  if (fast_ok(s, b, f)) return power_fast(x_cur, b, f);
   constexpr int W = L + R + 1;
   alignas(64) float three[3 * kF];
   V::storef(three, x_prev);
@@ -492,7 +522,7 @@ void forward_nhwc_shift(const lrn::Params& p, const float* x, float* y) {
       const F s = sum_tree<W>(terms);
       const F bb = V::fmaf(f.a, s, f.k);
       const int64_t valid = imin(kF, C - at);
-      const F out = quick_ok(s, f) ? power_f32(x_cur, bb, f.beta) : redo_nhwc<L, R>(p, f, s, bb, x_prev, x_cur, x_next, valid);
+      const F out = quick_ok(s, f) ? power_fast(x_cur, bb, f) : redo_nhwc<L, R>(p, f, s, bb, x_prev, x_cur, x_next, valid);
       store_part(yp + at, out, valid);
       x_prev = x_cur;
       sq_prev = sq_cur;
@@ -533,7 +563,7 @@ void forward_nhwc_fast(const lrn::Params& p, const float* x, float* y, float* wo
       const int64_t valid = imin(kF, C - c);
       float* dst = valid == kF ? out + c : tail;
       if (fast_ok(s, bb, f)) {
-        V::storef(dst, power_f32(xc, bb, f.beta));
+        V::storef(dst, power_fast(xc, bb, f));
       } else {
         for (int64_t i = 0; i < valid; ++i) {
           dst[i] = forward_scalar(row, 1, imax(0, c + i - L), imin(C - 1, c + i + R), c + i, p);
@@ -847,9 +877,8 @@ size_t workspace_bytes(const lrn::Params& p) {
 void forward_f32(const lrn::Params& p, const float* x, float* y, void* work) {
   if (p.length() == 0) return;
   if (p.region == lrn::Region::WithinChannel) forward_within(p, x, y, static_cast<double*>(work));
-  // Betas without a float32 shortcut amplify the error of a float32 sum by beta: they, and wide
-  // windows, sum in float64.
-  else if (p.before + p.after + 1 > kFloatRows || beta_kind(p.beta) == Beta::Other) {
+  // Wide windows, and betas the float32 power does not take (see float32_power), sum in float64.
+  else if (p.before + p.after + 1 > kFloatRows || !float32_power(p.beta)) {
     if (p.layout == lrn::Layout::NCHW) forward_nchw_wide(p, x, y, static_cast<float*>(work));
     else forward_nhwc_wide(p, x, y, static_cast<float*>(work));
   } else {

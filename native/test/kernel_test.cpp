@@ -84,10 +84,10 @@ Case random_case(Rng& r) {
   }
   const double ks[] = {0, 0.5, 1, 2};
   const double as[] = {0, 1e-4, 2e-5, 1e-2, 1, 3.5};
-  const double betas[] = {0, 0.5, 0.75, 1, 0.6, 1.3, 2};
+  const double betas[] = {0, 0.5, 0.75, 1, 0.6, 1.3, 2, 0.001, 0.25, 0.9, 0.999};
   p.k = ks[r.below(4)];
   p.a = as[r.below(6)];
-  p.beta = betas[r.below(7)];
+  p.beta = betas[r.below(sizeof betas / sizeof betas[0])];
   c.values = static_cast<Values>(r.below(6));
   return c;
 }
