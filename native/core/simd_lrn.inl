@@ -65,15 +65,41 @@ Beta beta_kind(double beta) {
 constexpr float kLowB = 0x1p-100f;
 constexpr float kHighB = 0x1p100f;
 
+// beta as hi + lo in float32, hi with 12 significant bits (for V::scale_pow).
+void split_beta(double beta, float* hi, float* lo) {
+  const float rounded = static_cast<float>(beta);
+  uint32_t bits;
+  memcpy(&bits, &rounded, sizeof bits);
+  bits &= 0xFFFFF000u;  // the sign, exponent and top 11 stored bits
+  memcpy(hi, &bits, sizeof bits);
+  *lo = static_cast<float>(beta - *hi);
+}
+
+// On the float64-sum path, B rounded to float32 adds half a unit of 2^-24 times beta to the
+// result's error; up to this beta V::scale_pow (where it exists) keeps the total within SPEC.
+constexpr double kMaxRoundedBBeta = 2;
+
 struct Consts {
   D k, a, neg_beta;
   F low, high;
+  // V::scale_pow on the rounded B: beta split, and B's range keeping 2^(-beta log2 B) within
+  // 2^-100 .. 2^100 (so the scaled power stays a normal float)
+  F beta_hi, beta_lo, neg_beta_f, pow_low, pow_high;
   Beta beta;
   double beta_value;
+  bool rounded_b_power;
 };
 
 Consts consts_of(const lrn::Params& p) {
-  return {V::setd(p.k), V::setd(p.a), V::setd(-p.beta), V::setf(kLowB), V::setf(kHighB), beta_kind(p.beta), p.beta};
+  float hi, lo;
+  split_beta(p.beta, &hi, &lo);
+  const bool rounded_b_power = V::kPowF32 && beta_kind(p.beta) == Beta::Other && p.beta <= kMaxRoundedBBeta;
+  // 2^(100 / beta) within [2^50, 2^100] here, and the float32 range check also bounds B by 2^+-100.
+  const double reach = rounded_b_power ? lrn::portable::inv_pow(2, -100 / p.beta) : 1;
+  return {V::setd(p.k), V::setd(p.a), V::setd(-p.beta), V::setf(kLowB), V::setf(kHighB),
+          V::setf(hi), V::setf(lo), V::setf(-static_cast<float>(p.beta)),
+          V::setf(static_cast<float>(1 / reach) * 2), V::setf(static_cast<float>(reach) * 0.5f),
+          beta_kind(p.beta), p.beta, rounded_b_power};
 }
 
 // ln(b) for b in [2^-100, 2^100], in float64 vectors: b = 2^k * m with m in [sqrt(1/2), sqrt(2))
@@ -132,10 +158,16 @@ LRN_INLINE F power_f32(F x, F b, Beta beta) {
 
 // y = x * B^(-beta) for one vector, from B's two double halves. Lanes the float32 power cannot
 // take are finished in float64 from the same B.
+template <class Ops = V>
 LRN_INLINE F finish(F x, D b_lo, D b_hi, const Consts& c) {
   const F b = V::narrow(b_lo, b_hi);
   if (V::between(b, c.low, c.high)) {
     if (c.beta != Beta::Other) return power_f32(x, b, c.beta);
+    if constexpr (Ops::kPowF32) {
+      if (c.rounded_b_power && V::between(b, c.pow_low, c.pow_high)) {
+        return Ops::scale_pow(x, b, c.beta_hi, c.beta_lo, c.neg_beta_f);
+      }
+    }
     if (c.beta_value <= 7) return power_other(x, b_lo, b_hi, c.neg_beta);
   }
   alignas(64) double bs[kF];
@@ -282,12 +314,8 @@ Fast fast_of(const lrn::Params& p) {
     s_limit = static_cast<float>((limit < 0x1p100 ? limit : 0x1p100) * (1 - 0x1p-20));
   }
   const float beta = static_cast<float>(p.beta);
-  uint32_t bits;
-  memcpy(&bits, &beta, sizeof bits);
-  bits &= 0xFFFFF000u;  // the sign, exponent and top 11 stored bits
-  float hi;
-  memcpy(&hi, &bits, sizeof hi);
-  const float lo = static_cast<float>(p.beta - hi);
+  float hi, lo;
+  split_beta(p.beta, &hi, &lo);
   return {V::setf(static_cast<float>(p.k)), V::setf(static_cast<float>(p.a)), V::setf(kHighB),
           V::setf(0x1p-100f), V::setf(0x1p26f), V::setf(s_limit),
           V::setf(hi), V::setf(lo), V::setf(-beta), beta_kind(p.beta), f32_power, small_k};
