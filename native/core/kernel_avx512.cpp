@@ -80,9 +80,11 @@ struct V {
     const F e = _mm512_fnmadd_ps(b, r2, one);
     const F rt = _mm512_mul_ps(r, t);
     const F g = _mm512_fnmadd_ps(rt, t, one);
-    const F y0 = _mm512_mul_ps(x, _mm512_mul_ps(r2, t));
     const F c = _mm512_fmadd_ps(g, _mm512_set1_ps(0.5f), _mm512_mul_ps(e, _mm512_set1_ps(0.75f)));
-    return _mm512_fmadd_ps(y0, c, y0);
+    // The factor first, then x: x * (f + f c) overflows to infinity where x * f + (x * f) c
+    // would give infinity minus infinity.
+    const F f = _mm512_mul_ps(r2, t);
+    return _mm512_mul_ps(x, _mm512_fmadd_ps(f, c, f));
   }
   // x * b^-beta for any beta up to 1, b in [2^-100, 2^100]; beta comes as hi + lo (hi with 12
   // significant bits, so hi * e is exact for b's exponent e) and negated. b = 2^e m with m in
