@@ -501,6 +501,104 @@ void forward_nchw_fast(const lrn::Params& p, const float* x, float* y) {
   }
 }
 
+// ---- NCHW with float64 window sums kept in registers (betas the float32 path does not take) ---
+
+template <int N>
+LRN_INLINE D sum_tree_d(const D* t) {
+  if constexpr (N == 1) return t[0];
+  else return V::addd(sum_tree_d<N / 2>(t), sum_tree_d<N - N / 2>(t + N / 2));
+}
+
+// finish() for a B whose float32 rounding V::scale_pow can take (betas up to kMaxRoundedBBeta,
+// B in the range that keeps the scaled power normal); anything else goes through finish().
+template <class Ops = V>
+LRN_INLINE F finish_rounded(F x, D b_lo, D b_hi, const Consts& c) {
+  if constexpr (Ops::kPowF32) {
+    if (c.rounded_b_power) {
+      const F b = V::narrow(b_lo, b_hi);
+      if (V::between(b, c.pow_low, c.pow_high)) return Ops::scale_pow(x, b, c.beta_hi, c.beta_lo, c.neg_beta_f);
+    }
+  }
+  return finish(x, b_lo, b_hi, c);
+}
+
+// walk_strip with float64 squares: each row is loaded, widened and squared once, the window's
+// W rows of squares (two double vectors per float vector) shift through registers. B is exact
+// enough in float64 that nothing needs the window's original values afterwards, so in place
+// needs no ring: row c is written after its last window has been summed.
+template <int W, int NV, bool kPartial>
+void walk_strip_d(const lrn::Params& p, const Consts& k, const float* xb, float* yb, int64_t q0, int64_t valid) {
+  const int64_t C = p.channels, S = p.spatial_size, L = p.before, R = p.after;
+  D sq[W][NV][2];
+  auto square_row = [&](int64_t row, int v, D* out) __attribute__((always_inline)) {
+    F xv = V::zerof();
+    if (row >= 0 && row < C) xv = kPartial ? load_part(xb + row * S + q0, valid) : V::loadf(xb + row * S + q0 + v * kF);
+    const D l = V::lo(xv), h = V::hi(xv);
+    out[0] = V::muld(l, l);
+    out[1] = V::muld(h, h);
+  };
+  LRN_UNROLL
+  for (int w = 0; w < W; ++w) {
+    LRN_UNROLL
+    for (int v = 0; v < NV; ++v) square_row(w - L - 1, v, sq[w][v]);
+  }
+  const bool prefetch_next = !kPartial && q0 + 2 * NV * kF <= S;
+  const float* centre = xb + q0;
+  float* out = yb + q0;
+  for (int64_t c = 0; c < C; ++c, centre += S, out += S) {
+    LRN_UNROLL
+    for (int w = 0; w + 1 < W; ++w) {
+      LRN_UNROLL
+      for (int v = 0; v < NV; ++v) {
+        sq[w][v][0] = sq[w + 1][v][0];
+        sq[w][v][1] = sq[w + 1][v][1];
+      }
+    }
+    LRN_UNROLL
+    for (int v = 0; v < NV; ++v) {
+      square_row(c + R, v, sq[W - 1][v]);
+      if (prefetch_next && c + R < C) __builtin_prefetch(xb + (c + R) * S + q0 + (NV + v) * kF, 0, 3);
+    }
+    LRN_UNROLL
+    for (int v = 0; v < NV; ++v) {
+      D lo[W], hi[W];
+      LRN_UNROLL
+      for (int w = 0; w < W; ++w) {
+        lo[w] = sq[w][v][0];
+        hi[w] = sq[w][v][1];
+      }
+      const F xc = kPartial ? load_part(centre, valid) : V::loadf(centre + v * kF);
+      const F y = finish_rounded(xc, V::fmad(k.a, sum_tree_d<W>(lo), k.k), V::fmad(k.a, sum_tree_d<W>(hi), k.k), k);
+      if (kPartial) store_part(out, y, valid);
+      else V::storef(out + v * kF, y);
+    }
+  }
+}
+
+template <int W>
+void forward_nchw_d(const lrn::Params& p, const float* x, float* y) {
+  // Two double vectors per float vector in the ring; measured: strips of 2 beat 1 and 3 for W = 5.
+  constexpr int NV = strip_vectors<W>() > 2 ? 2 : strip_vectors<W>();
+  const int64_t C = p.channels, S = p.spatial_size;
+  const Consts k = consts_of(p);
+  const int64_t full = S / kF * kF;
+  const int64_t strips = full / (NV * kF) * (NV * kF);
+  for (int64_t b = 0; b < p.batch; ++b) {
+    const float* xb = x + b * C * S;
+    float* yb = y + b * C * S;
+    int64_t q0 = 0;
+    for (; q0 < strips; q0 += NV * kF) walk_strip_d<W, NV, false>(p, k, xb, yb, q0, kF);
+    for (; q0 < full; q0 += kF) walk_strip_d<W, 1, false>(p, k, xb, yb, q0, kF);
+    if (full < S) walk_strip_d<W, 1, true>(p, k, xb, yb, full, S - full);
+  }
+}
+
+using ForwardNchwD = void (*)(const lrn::Params&, const float*, float*);
+constexpr ForwardNchwD kForwardNchwD[kFloatRows] = {
+    forward_nchw_d<1>, forward_nchw_d<2>, forward_nchw_d<3>, forward_nchw_d<4>,
+    forward_nchw_d<5>, forward_nchw_d<6>, forward_nchw_d<7>, forward_nchw_d<8>,
+};
+
 // The NHWC counterpart of redo_nchw: the window's original values are the lanes of three
 // consecutive vectors of channels (zeros past the edges).
 template <int L, int R>
@@ -907,7 +1005,8 @@ void forward_f32(const lrn::Params& p, const float* x, float* y, void* work) {
   if (p.region == lrn::Region::WithinChannel) forward_within(p, x, y, static_cast<double*>(work));
   // Wide windows, and betas the float32 power does not take (see float32_power), sum in float64.
   else if (p.before + p.after + 1 > kFloatRows || !float32_power(p.beta)) {
-    if (p.layout == lrn::Layout::NCHW) forward_nchw_wide(p, x, y, static_cast<float*>(work));
+    if (p.layout == lrn::Layout::NCHW && p.before + p.after + 1 <= kFloatRows) kForwardNchwD[p.before + p.after](p, x, y);
+    else if (p.layout == lrn::Layout::NCHW) forward_nchw_wide(p, x, y, static_cast<float*>(work));
     else forward_nhwc_wide(p, x, y, static_cast<float*>(work));
   } else {
     kForwardFast[p.before + p.after](p, x, y, static_cast<float*>(work));
