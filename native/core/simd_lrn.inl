@@ -48,6 +48,15 @@ constexpr int kD = kF / 2;
 #define LRN_INLINE inline __attribute__((always_inline))
 // Loops over a strip's vectors and a window's rows: unrolled, so their values stay in registers.
 #define LRN_UNROLL _Pragma("GCC unroll 32")
+
+// A vector of `valid` floats from p (the rest zero), reading only those; and its converse,
+// storing only the first `valid` lanes. Masked moves where the ISA has them (V::load_n/store_n).
+LRN_INLINE F load_part(const float* p, int64_t valid) { return valid >= kF ? V::loadf(p) : V::load_n(p, valid); }
+
+LRN_INLINE void store_part(float* p, F v, int64_t valid) {
+  if (valid >= kF) V::storef(p, v);
+  else V::store_n(p, v, valid);
+}
 // Loops over a strip's vectors and a window's rows: unrolled, so their values stay in registers.
 #define LRN_UNROLL _Pragma("GCC unroll 32")
 
@@ -82,8 +91,8 @@ constexpr double kMaxRoundedBBeta = 2;
 struct Consts {
   D k, a, neg_beta;
   F low, high;
-  // V::scale_pow on the rounded B: beta split, and B's range keeping 2^(-beta log2 B) within
-  // 2^-100 .. 2^100 (so the scaled power stays a normal float)
+  // V::scale_pow on the rounded B: beta split, and B's range: inside [2^-100, 2^100] and keeping
+  // 2^(-beta log2 B) within 2^-100 .. 2^100 (so the scaled power stays a normal float)
   F beta_hi, beta_lo, neg_beta_f, pow_low, pow_high;
   Beta beta;
   double beta_value;
@@ -94,11 +103,15 @@ Consts consts_of(const lrn::Params& p) {
   float hi, lo;
   split_beta(p.beta, &hi, &lo);
   const bool rounded_b_power = V::kPowF32 && beta_kind(p.beta) == Beta::Other && p.beta <= kMaxRoundedBBeta;
-  // 2^(100 / beta) within [2^50, 2^100] here, and the float32 range check also bounds B by 2^+-100.
-  const double reach = rounded_b_power ? lrn::portable::inv_pow(2, -100 / p.beta) : 1;
+  // B in [2^-100, 2^100] always; for beta above 1 also within a factor 2 inside 2^(+-100 / beta).
+  float pow_low = kLowB, pow_high = kHighB;
+  if (rounded_b_power && p.beta > 1) {
+    const double reach = lrn::portable::inv_pow(2, -100 / p.beta);  // 2^(100 / beta), 2^50 .. 2^100
+    pow_low = static_cast<float>(2 / reach);
+    pow_high = static_cast<float>(reach / 2);
+  }
   return {V::setd(p.k), V::setd(p.a), V::setd(-p.beta), V::setf(kLowB), V::setf(kHighB),
-          V::setf(hi), V::setf(lo), V::setf(-static_cast<float>(p.beta)),
-          V::setf(static_cast<float>(1 / reach) * 2), V::setf(static_cast<float>(reach) * 0.5f),
+          V::setf(hi), V::setf(lo), V::setf(-static_cast<float>(p.beta)), V::setf(pow_low), V::setf(pow_high),
           beta_kind(p.beta), p.beta, rounded_b_power};
 }
 
@@ -181,6 +194,19 @@ LRN_INLINE F finish(F x, D b_lo, D b_hi, const Consts& c) {
   return V::loadf(xs);
 }
 
+// finish() for a B whose float32 rounding V::scale_pow can take (betas up to kMaxRoundedBBeta,
+// B in the range that keeps the scaled power normal); anything else goes through finish().
+template <class Ops = V>
+LRN_INLINE F finish_rounded(F x, D b_lo, D b_hi, const Consts& c) {
+  if constexpr (Ops::kPowF32) {
+    if (c.rounded_b_power) {
+      const F b = V::narrow(b_lo, b_hi);
+      if (V::between(b, c.pow_low, c.pow_high)) return Ops::scale_pow(x, b, c.beta_hi, c.beta_lo, c.neg_beta_f);
+    }
+  }
+  return finish(x, b_lo, b_hi, c);
+}
+
 // Adds the squares of v (in float64) to the two halves of a window sum.
 LRN_INLINE void add_squares(F v, D& s_lo, D& s_hi) {
   const D l = V::lo(v), h = V::hi(v);
@@ -251,29 +277,43 @@ Padded padded_of(const lrn::Params& p, int64_t before) {
   return {pad, pad + p.channels + kF};
 }
 
-void forward_nhwc_wide(const lrn::Params& p, const float* x, float* y, float* work) {
+// NHWC, float64 sums: each position's squares are widened once into a zero-padded double buffer
+// (kF zeros before, kF after: the window is clipped to the channels, so no load reaches further),
+// and each output half-vector sums shifted loads of it, in the same order as squaring in place
+// would (the squares of floats are exact in double). Two buffers: the next position's squares
+// are written while this one's are read, so loads never wait on just-stored overlapping data.
+int64_t nhwc_squares_width(const lrn::Params& p) { return (p.channels + 3 * kF) / kD * kD; }
+
+void forward_nhwc_wide(const lrn::Params& p, const float* x, float* y, double* work) {
   const int64_t C = p.channels, L = p.before, R = p.after;
   const Consts k = consts_of(p);
-  const Padded pd = padded_of(p, L);
-  float* buf = work;
-  float* tail = work + pd.width;
-  fill_zero(buf, pd.width);
-  float* row = buf + pd.pad;
+  const int64_t width = nhwc_squares_width(p);
+  double* bufs[2] = {work, work + width};
+  fill_zero(work, 2 * width);
+  auto fill = [&](double* buf, const float* xp) {
+    for (int64_t c = 0; c < C; c += kF) {
+      const F v = load_part(xp + c, C - c);
+      const D l = V::lo(v), h = V::hi(v);
+      V::stored(buf + kF + c, V::muld(l, l));
+      V::stored(buf + kF + c + kD, V::muld(h, h));
+    }
+  };
   const int64_t positions = p.batch * p.spatial_size;
+  if (positions > 0) fill(bufs[0], x);
   for (int64_t pos = 0; pos < positions; ++pos) {
-    memcpy(row, x + pos * C, C * sizeof(float));
+    const double* sq = bufs[pos & 1] + kF;
+    if (pos + 1 < positions) fill(bufs[(pos + 1) & 1], x + (pos + 1) * C);
+    const float* xp = x + pos * C;
     float* out = y + pos * C;
     for (int64_t c = 0; c < C; c += kF) {
       const int64_t jlo = imax(-L, -(c + kF - 1)), jhi = imin(R, C - 1 - c);
       D s_lo = V::setd(0), s_hi = V::setd(0);
-      for (int64_t j = jlo; j <= jhi; ++j) add_squares(V::loadf(row + c + j), s_lo, s_hi);
-      const F v = finish(V::loadf(row + c), V::fmad(k.a, s_lo, k.k), V::fmad(k.a, s_hi, k.k), k);
-      if (c + kF <= C) {
-        V::storef(out + c, v);
-      } else {
-        V::storef(tail, v);
-        memcpy(out + c, tail, (C - c) * sizeof(float));
+      for (int64_t j = jlo; j <= jhi; ++j) {
+        s_lo = V::addd(s_lo, V::loadd(sq + c + j));
+        s_hi = V::addd(s_hi, V::loadd(sq + c + j + kD));
       }
+      const int64_t valid = imin(kF, C - c);
+      store_part(out + c, finish_rounded(load_part(xp + c, valid), V::fmad(k.a, s_lo, k.k), V::fmad(k.a, s_hi, k.k), k), valid);
     }
   }
 }
@@ -345,14 +385,6 @@ LRN_INLINE bool fast_ok(F s, F b, const Fast& f) {
   return V::all(V::and_(V::and_(in_range, b_low), s_fine));
 }
 
-// A vector of `valid` floats from p (the rest zero), reading only those; and its converse,
-// storing only the first `valid` lanes. Masked moves where the ISA has them (V::load_n/store_n).
-LRN_INLINE F load_part(const float* p, int64_t valid) { return valid >= kF ? V::loadf(p) : V::load_n(p, valid); }
-
-LRN_INLINE void store_part(float* p, F v, int64_t valid) {
-  if (valid >= kF) V::storef(p, v);
-  else V::store_n(p, v, valid);
-}
 
 // x * B^(-beta) for the lanes of a vector that failed fast_ok, each in float64 from the original
 // values of its window: rows[w] holds window row w's values at this vector (nullptr past the
@@ -509,18 +541,6 @@ LRN_INLINE D sum_tree_d(const D* t) {
   else return V::addd(sum_tree_d<N / 2>(t), sum_tree_d<N - N / 2>(t + N / 2));
 }
 
-// finish() for a B whose float32 rounding V::scale_pow can take (betas up to kMaxRoundedBBeta,
-// B in the range that keeps the scaled power normal); anything else goes through finish().
-template <class Ops = V>
-LRN_INLINE F finish_rounded(F x, D b_lo, D b_hi, const Consts& c) {
-  if constexpr (Ops::kPowF32) {
-    if (c.rounded_b_power) {
-      const F b = V::narrow(b_lo, b_hi);
-      if (V::between(b, c.pow_low, c.pow_high)) return Ops::scale_pow(x, b, c.beta_hi, c.beta_lo, c.neg_beta_f);
-    }
-  }
-  return finish(x, b_lo, b_hi, c);
-}
 
 // walk_strip with float64 squares: each row is loaded, widened and squared once, the window's
 // W rows of squares (two double vectors per float vector) shift through registers. B is exact
@@ -994,8 +1014,10 @@ size_t workspace_bytes(const lrn::Params& p) {
   const size_t nchw = (2 * C * block + 2 * C) * sizeof(double);  // also covers the in-place forward copy
   const size_t nhwc = (pt.width + C + kF) * sizeof(double) + (2 * (px.width + p.after) + C + 2 * kF) * sizeof(float);
   const size_t within = static_cast<size_t>(within_workspace_doubles(p)) * sizeof(double);
+  const size_t nhwc_wide = static_cast<size_t>(2 * nhwc_squares_width(p)) * sizeof(double);
   size_t simd = nchw > nhwc ? nchw : nhwc;
   simd = simd > within ? simd : within;
+  simd = simd > nhwc_wide ? simd : nhwc_wide;
   const size_t portable = lrn::portable::workspace_bytes(p);
   return simd > portable ? simd : portable;
 }
@@ -1007,7 +1029,7 @@ void forward_f32(const lrn::Params& p, const float* x, float* y, void* work) {
   else if (p.before + p.after + 1 > kFloatRows || !float32_power(p.beta)) {
     if (p.layout == lrn::Layout::NCHW && p.before + p.after + 1 <= kFloatRows) kForwardNchwD[p.before + p.after](p, x, y);
     else if (p.layout == lrn::Layout::NCHW) forward_nchw_wide(p, x, y, static_cast<float*>(work));
-    else forward_nhwc_wide(p, x, y, static_cast<float*>(work));
+    else forward_nhwc_wide(p, x, y, static_cast<double*>(work));
   } else {
     kForwardFast[p.before + p.after](p, x, y, static_cast<float*>(work));
   }
