@@ -53,6 +53,11 @@ struct V {
   }
   static F load_n(const float* p, int64_t n) { return _mm256_maskload_ps(p, first(n)); }
   static void store_n(float* p, F v, int64_t n) { _mm256_maskstore_ps(p, first(n), v); }
+  static __m256i first_d(int64_t n) {
+    return _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), _mm256_setr_epi64x(0, 1, 2, 3));
+  }
+  static D load_nd(const double* p, int64_t n) { return _mm256_maskload_pd(p, first_d(n)); }
+  static void store_nd(double* p, D v, int64_t n) { _mm256_maskstore_pd(p, first_d(n), v); }
   static F zerof() { return _mm256_setzero_ps(); }
   using M = __m256;
   static M ge(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }

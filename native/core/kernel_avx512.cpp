@@ -52,6 +52,8 @@ struct V {
   static __mmask16 first(int64_t n) { return static_cast<__mmask16>((1u << n) - 1); }
   static F load_n(const float* p, int64_t n) { return _mm512_maskz_loadu_ps(first(n), p); }
   static void store_n(float* p, F v, int64_t n) { _mm512_mask_storeu_ps(p, first(n), v); }
+  static D load_nd(const double* p, int64_t n) { return _mm512_maskz_loadu_pd(static_cast<__mmask8>(first(n)), p); }
+  static void store_nd(double* p, D v, int64_t n) { _mm512_mask_storeu_pd(p, static_cast<__mmask8>(first(n)), v); }
   static F zerof() { return _mm512_setzero_ps(); }
   using M = __mmask16;
   static M ge(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ); }

@@ -57,6 +57,16 @@ struct V {
     vst1q_f32(part, v);
     for (int64_t i = 0; i < n; ++i) p[i] = part[i];
   }
+  static D load_nd(const double* p, int64_t n) {
+    double part[2] = {0, 0};
+    for (int64_t i = 0; i < n; ++i) part[i] = p[i];
+    return vld1q_f64(part);
+  }
+  static void store_nd(double* p, D v, int64_t n) {
+    double part[2];
+    vst1q_f64(part, v);
+    for (int64_t i = 0; i < n; ++i) p[i] = part[i];
+  }
   static F zerof() { return vdupq_n_f32(0.0f); }
   using M = uint32x4_t;
   static M ge(F a, F b) { return vcgeq_f32(a, b); }

@@ -5,8 +5,8 @@
 // V provides: kF float lanes, F (kF floats), D (kF/2 doubles); loadf/storef (unaligned), lo/hi
 // (widen each half of an F to D), narrow(D, D) -> F, setf/setd, addd/subd/muld/divd/sqrtd,
 // fmad(a, b, c) = a*b + c, loadd/stored, addf/mulf/divf/sqrtf/fmaf, rsqrtf (~1 ulp), scale_m075
-// (x * b^-0.75, a few units of 2^-24), load_n/store_n (the first n lanes only; loads zero the
-// rest), zerof, maxf, between(F, lo, hi) (all lanes inside, false for NaN), masks M with
+// (x * b^-0.75, a few units of 2^-24), load_n/store_n and load_nd/store_nd (floats, doubles:
+// the first n lanes only; loads zero the rest), zerof, maxf, between(F, lo, hi) (all lanes inside, false for NaN), masks M with
 // ge/le/lt, and_/or_, all; kRegisters (vector registers); kShiftInRegisters, and when true
 // shift_in_low<j>(cur, prev) / shift_in_high<j>(next, cur) (lanes of two vectors shifted by j).
 // For float64 exp/log: bits(D) / from_bits, and 64-bit integer lanes with seti, addi, subi, andi,
@@ -765,10 +765,10 @@ void window_rows(const double* src, double* dst, int64_t outer, int64_t m, int64
         for (int64_t j = jlo + 1; j <= jhi; ++j) s = V::addd(s, V::loadd(centre + i + j));
         V::stored(out + i, s);
       }
-      for (; i < m; ++i) {
-        double s = 0;
-        for (int64_t j = jlo; j <= jhi; ++j) s += centre[i + j];
-        out[i] = s;
+      if (i < m) {  // the line's zero padding covers a whole vector past its end
+        D s = V::loadd(centre + i + jlo);
+        for (int64_t j = jlo + 1; j <= jhi; ++j) s = V::addd(s, V::loadd(centre + i + j));
+        V::store_nd(out + i, s, m - i);
       }
     }
     return;
@@ -785,10 +785,11 @@ void window_rows(const double* src, double* dst, int64_t outer, int64_t m, int64
         for (int64_t j = lo + 1; j <= hi; ++j) s = V::addd(s, V::loadd(in + j * inner + q));
         V::stored(row + q, s);
       }
-      for (; q < inner; ++q) {
-        double s = 0;
-        for (int64_t j = lo; j <= hi; ++j) s += in[j * inner + q];
-        row[q] = s;
+      if (q < inner) {
+        const int64_t rest = inner - q;
+        D s = V::load_nd(in + lo * inner + q, rest);
+        for (int64_t j = lo + 1; j <= hi; ++j) s = V::addd(s, V::load_nd(in + j * inner + q, rest));
+        V::store_nd(row + q, s, rest);
       }
     }
   }
