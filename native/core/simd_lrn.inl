@@ -194,19 +194,6 @@ LRN_INLINE F finish(F x, D b_lo, D b_hi, const Consts& c) {
   return V::loadf(xs);
 }
 
-// finish() for a B whose float32 rounding V::scale_pow can take (betas up to kMaxRoundedBBeta,
-// B in the range that keeps the scaled power normal); anything else goes through finish().
-template <class Ops = V>
-LRN_INLINE F finish_rounded(F x, D b_lo, D b_hi, const Consts& c) {
-  if constexpr (Ops::kPowF32) {
-    if (c.rounded_b_power) {
-      const F b = V::narrow(b_lo, b_hi);
-      if (V::between(b, c.pow_low, c.pow_high)) return Ops::scale_pow(x, b, c.beta_hi, c.beta_lo, c.neg_beta_f);
-    }
-  }
-  return finish(x, b_lo, b_hi, c);
-}
-
 // Adds the squares of v (in float64) to the two halves of a window sum.
 LRN_INLINE void add_squares(F v, D& s_lo, D& s_hi) {
   const D l = V::lo(v), h = V::hi(v);
@@ -313,7 +300,7 @@ void forward_nhwc_wide(const lrn::Params& p, const float* x, float* y, double* w
         s_hi = V::addd(s_hi, V::loadd(sq + c + j + kD));
       }
       const int64_t valid = imin(kF, C - c);
-      store_part(out + c, finish_rounded(load_part(xp + c, valid), V::fmad(k.a, s_lo, k.k), V::fmad(k.a, s_hi, k.k), k), valid);
+      store_part(out + c, finish(load_part(xp + c, valid), V::fmad(k.a, s_lo, k.k), V::fmad(k.a, s_hi, k.k), k), valid);
     }
   }
 }
@@ -403,12 +390,15 @@ F slow_vector(const float* const* rows, int W, const float* centre, int64_t vali
   return V::loadf(out);
 }
 
-// The sum of n vectors as a balanced tree: fewer dependent adds, and the same rounding whichever
-// layout produced the terms.
-template <int N>
-LRN_INLINE F sum_tree(const F* t) {
+// The sum of n vectors (float or double) as a balanced tree: fewer dependent adds, and the same
+// rounding whichever layout produced the terms.
+LRN_INLINE F add(F a, F b) { return V::addf(a, b); }
+LRN_INLINE D add(D a, D b) { return V::addd(a, b); }
+
+template <int N, class T>
+LRN_INLINE T sum_tree(const T* t) {
   if constexpr (N == 1) return t[0];
-  else return V::addf(sum_tree<N / 2>(t), sum_tree<N - N / 2>(t + N / 2));
+  else return add(sum_tree<N / 2>(t), sum_tree<N - N / 2>(t + N / 2));
 }
 
 // Vectors per NCHW strip: the window's squares stay in registers, W of them per vector, with
@@ -535,12 +525,6 @@ void forward_nchw_fast(const lrn::Params& p, const float* x, float* y) {
 
 // ---- NCHW with float64 window sums kept in registers (betas the float32 path does not take) ---
 
-template <int N>
-LRN_INLINE D sum_tree_d(const D* t) {
-  if constexpr (N == 1) return t[0];
-  else return V::addd(sum_tree_d<N / 2>(t), sum_tree_d<N - N / 2>(t + N / 2));
-}
-
 
 // walk_strip with float64 squares: each row is loaded, widened and squared once, the window's
 // W rows of squares (two double vectors per float vector) shift through registers. B is exact
@@ -588,7 +572,7 @@ void walk_strip_d(const lrn::Params& p, const Consts& k, const float* xb, float*
         hi[w] = sq[w][v][1];
       }
       const F xc = kPartial ? load_part(centre, valid) : V::loadf(centre + v * kF);
-      const F y = finish_rounded(xc, V::fmad(k.a, sum_tree_d<W>(lo), k.k), V::fmad(k.a, sum_tree_d<W>(hi), k.k), k);
+      const F y = finish(xc, V::fmad(k.a, sum_tree<W>(lo), k.k), V::fmad(k.a, sum_tree<W>(hi), k.k), k);
       if (kPartial) store_part(out, y, valid);
       else V::storef(out + v * kF, y);
     }
