@@ -174,13 +174,14 @@ LRN_INLINE F power_f32(F x, F b, Beta beta) {
 template <class Ops = V>
 LRN_INLINE F finish(F x, D b_lo, D b_hi, const Consts& c) {
   const F b = V::narrow(b_lo, b_hi);
+  // rounded_b_power (other betas only): its range lies inside [low, high], so one check.
+  if constexpr (Ops::kPowF32) {
+    if (c.rounded_b_power && V::between(b, c.pow_low, c.pow_high)) {
+      return Ops::scale_pow(x, b, c.beta_hi, c.beta_lo, c.neg_beta_f);
+    }
+  }
   if (V::between(b, c.low, c.high)) {
     if (c.beta != Beta::Other) return power_f32(x, b, c.beta);
-    if constexpr (Ops::kPowF32) {
-      if (c.rounded_b_power && V::between(b, c.pow_low, c.pow_high)) {
-        return Ops::scale_pow(x, b, c.beta_hi, c.beta_lo, c.neg_beta_f);
-      }
-    }
     if (c.beta_value <= 7) return power_other(x, b_lo, b_hi, c.neg_beta);
   }
   alignas(64) double bs[kF];
