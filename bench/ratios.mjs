@@ -2,34 +2,19 @@
 // The package's own ratios on 1x96x55x55, float32, into a preallocated `out`, one process:
 // other betas, within-channel and backward against the beta = 0.75 across-channels forward,
 // the per-call time of a 1x8x4x4 call, and with --threads lrnAsync on 32x96x55x55 with one
-// thread against two. Medians of many calls; no timing asserts anything.
+// thread against two. Medians by bench/timing.mjs's policy; no timing asserts anything.
 import { lrn, lrnAsync, lrnBackward, setBackend, backend } from '../dist/index.mjs';
+import { fill } from './input.mjs';
 import { pinToOneCpu } from './pin.mjs';
+import { summarize, timeIt } from './timing.mjs';
+
+/** Median microseconds per call, by the bench's timing policy. */
+async function medianMicros(fn) {
+  return summarize((await timeIt(fn)).perCall).medianMs * 1e3;
+}
 
 const kernel = process.argv[2] && !process.argv[2].startsWith('--') ? process.argv[2] : 'auto';
 const withThreads = process.argv.includes('--threads');
-
-function medianMicros(fn, calls) {
-  for (let i = 0; i < 5; i++) fn();
-  const t = [];
-  for (let i = 0; i < calls; i++) {
-    const a = process.hrtime.bigint();
-    fn();
-    t.push(Number(process.hrtime.bigint() - a) / 1e3);
-  }
-  return t.sort((a, b) => a - b)[calls >> 1];
-}
-
-/** uniform(-2, 2) from a fixed xorshift seed, as bench/run.mjs fills its input. */
-function fill(length) {
-  const x = new Float32Array(length);
-  let s = 12345;
-  for (let i = 0; i < length; i++) {
-    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
-    x[i] = ((s >>> 0) / 4294967296) * 4 - 2;
-  }
-  return x;
-}
 
 async function main() {
   setBackend(kernel);
@@ -37,20 +22,20 @@ async function main() {
   const rows = [];
   for (const layout of ['NCHW', 'NHWC']) {
     const shape = layout === 'NCHW' ? [1, 96, 55, 55] : [1, 55, 55, 96];
-    const time = (options, f = lrn) => medianMicros(() => f(...(f === lrn ? [x] : [x, dy]), { shape, layout, out, ...options }), 300);
-    const base = time({});
+    const forward = (options) => medianMicros(() => { lrn(x, { shape, layout, out, ...options }); });
+    const base = await forward({});
     rows.push([layout, 'forward, beta 0.75', base, 1]);
-    for (const beta of [0.6, 1.3]) { const t = time({ beta }); rows.push([layout, `forward, beta ${beta}`, t, t / base]); }
-    const within = time({ region: 'within-channel' });
+    for (const beta of [0.6, 1.3]) { const t = await forward({ beta }); rows.push([layout, `forward, beta ${beta}`, t, t / base]); }
+    const within = await forward({ region: 'within-channel' });
     rows.push([layout, 'forward, within-channel', within, within / base]);
-    const backward = time({}, lrnBackward);
+    const backward = await medianMicros(() => { lrnBackward(x, dy, { shape, layout, out }); });
     rows.push([layout, 'backward', backward, backward / base]);
   }
   console.log(`kernel ${backend().kernel}, 1x96x55x55 float32 into out (median us, ratio to the beta 0.75 forward)\n`);
   console.log('| layout | call | median us | ratio |\n|---|---|---|---|');
   for (const [layout, call, t, r] of rows) console.log(`| ${layout} | ${call} | ${t.toFixed(1)} | ${r.toFixed(2)}x |`);
   const small = fill(8 * 16), smallOut = new Float32Array(small.length);
-  console.log(`\n1x8x4x4 into out: ${medianMicros(() => lrn(small, { shape: [1, 8, 4, 4], out: smallOut }), 20000).toFixed(2)} us per call`);
+  console.log(`\n1x8x4x4 into out: ${(await medianMicros(() => { lrn(small, { shape: [1, 8, 4, 4], out: smallOut }); })).toFixed(2)} us per call`);
   if (!withThreads) return;
   const big = fill(32 * 96 * 55 * 55), bigOut = new Float32Array(big.length);
   for (const layout of ['NCHW', 'NHWC']) {

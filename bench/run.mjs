@@ -11,6 +11,7 @@ import { memcpy, onnxruntimeContenders, packageContenders, tfjsContenders } from
 import { barChart } from './chart.mjs';
 import { printNativeTable, runNativeBench } from './native.mjs';
 import { pinnedCpu, pinToOneCpu } from './pin.mjs';
+import { fill } from './input.mjs';
 import { summarize, timeIt } from './timing.mjs';
 
 const { values: args } = parseArgs({
@@ -31,17 +32,6 @@ if (args.quick) {
 
 // AlexNet's parameters; in TensorFlow's convention (tfjs) they are the same numbers.
 const PARAMS = { size: 5, alpha: 1e-4, beta: Number(args.beta), k: 2 };
-
-/** uniform(-2, 2) from a fixed xorshift seed, so every run times the same data. */
-function fill(length) {
-  const x = new Float32Array(length);
-  let s = 12345;
-  for (let i = 0; i < length; i++) {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    x[i] = (s / 4294967296) * 4 - 2;
-  }
-  return x;
-}
 
 /** Largest |a - b| / |b| over the elements (|b| floored at 1e-30). */
 function maxRelativeDifference(a, b) {
