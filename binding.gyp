@@ -19,6 +19,7 @@
       'type': 'static_library',
       'sources': [
         'native/core/portable.cpp',
+        'native/core/series.cpp',
         'native/core/dispatch.cpp',
         'native/core/cpu.cpp',
         'native/core/kernel_neon.cpp',

@@ -8,6 +8,7 @@
 
 #include "cpu.h"
 #include "portable.h"
+#include "series.h"
 
 namespace lrn::avx512_kernel {
 

@@ -88,7 +88,34 @@ void split_beta(double beta, float* hi, float* lo) {
 // result's error; up to this beta V::scale_pow (where it exists) keeps the total within SPEC.
 constexpr double kMaxRoundedBBeta = 2;
 
+// B^(-beta) as a polynomial in S (lrn::series) for vectors whose every S is at most `limit`
+// (never, where the series is unusable: limit -1): four FMAs instead of a power.
+struct Series {
+  F limit;
+  F c[lrn::series::kDegree + 1];
+};
+
+Series series_of(const lrn::Params& p, int sum_terms) {
+  const lrn::series::Series s = lrn::series::small_sum_series(p.k, p.a, p.beta, sum_terms);
+  Series out;
+  out.limit = V::setf(s.usable ? s.s_limit : -1.0f);
+  for (int j = 0; j <= lrn::series::kDegree; ++j) out.c[j] = V::setf(s.coeff[j]);
+  return out;
+}
+
+// True when every lane's S lies in the series' range (false for NaN).
+LRN_INLINE bool series_ok(F s, const Series& ser) { return V::all(V::le(s, ser.limit)); }
+
+// x * B^(-beta) by the series, in Horner's form.
+LRN_INLINE F series_scale(F x, F s, const Series& ser) {
+  F q = V::fmaf(ser.c[4], s, ser.c[3]);
+  q = V::fmaf(q, s, ser.c[2]);
+  q = V::fmaf(q, s, ser.c[1]);
+  return V::mulf(x, V::fmaf(q, s, ser.c[0]));
+}
+
 struct Consts {
+  Series series;  // on float64 sums rounded once to float32
   D k, a, neg_beta;
   F low, high;
   // V::scale_pow on the rounded B: beta split, and B's range: inside [2^-100, 2^100] and keeping
@@ -110,7 +137,7 @@ Consts consts_of(const lrn::Params& p) {
     pow_low = static_cast<float>(2 / reach);
     pow_high = static_cast<float>(reach / 2);
   }
-  return {V::setd(p.k), V::setd(p.a), V::setd(-p.beta), V::setf(kLowB), V::setf(kHighB),
+  return {series_of(p, 1), V::setd(p.k), V::setd(p.a), V::setd(-p.beta), V::setf(kLowB), V::setf(kHighB),
           V::setf(hi), V::setf(lo), V::setf(-static_cast<float>(p.beta)), V::setf(pow_low), V::setf(pow_high),
           beta_kind(p.beta), p.beta, rounded_b_power};
 }
@@ -169,10 +196,14 @@ LRN_INLINE F power_f32(F x, F b, Beta beta) {
   }
 }
 
-// y = x * B^(-beta) for one vector, from B's two double halves. Lanes the float32 power cannot
-// take are finished in float64 from the same B.
+// y = x * B^(-beta) for one vector, from the window sums' two double halves: by the series where
+// every S is small enough, else from B = k + a*S; lanes the float32 power cannot take are
+// finished in float64 from the same B.
 template <class Ops = V>
-LRN_INLINE F finish(F x, D b_lo, D b_hi, const Consts& c) {
+LRN_INLINE F finish(F x, D s_lo, D s_hi, const Consts& c) {
+  const F s = V::narrow(s_lo, s_hi);
+  if (series_ok(s, c.series)) return series_scale(x, s, c.series);
+  const D b_lo = V::fmad(c.a, s_lo, c.k), b_hi = V::fmad(c.a, s_hi, c.k);
   const F b = V::narrow(b_lo, b_hi);
   // rounded_b_power (other betas only): its range lies inside [low, high], so one check.
   if constexpr (Ops::kPowF32) {
@@ -222,7 +253,7 @@ void forward_row(const float* src, int64_t stride, int64_t count, int64_t C, int
     D s_lo = V::setd(0), s_hi = V::setd(0);
     for (int64_t j = lo; j <= hi; ++j) add_squares(V::loadf(src + j * stride + q), s_lo, s_hi);
     const F x = V::loadf(src + c * stride + q);
-    V::storef(dst + q, finish(x, V::fmad(k.a, s_lo, k.k), V::fmad(k.a, s_hi, k.k), k));
+    V::storef(dst + q, finish(x, s_lo, s_hi, k));
   }
   for (; q < count; ++q) dst[q] = forward_scalar(src + q, stride, lo, hi, c, p);
 }
@@ -301,7 +332,7 @@ void forward_nhwc_wide(const lrn::Params& p, const float* x, float* y, double* w
         s_hi = V::addd(s_hi, V::loadd(sq + c + j + kD));
       }
       const int64_t valid = imin(kF, C - c);
-      store_part(out + c, finish(load_part(xp + c, valid), V::fmad(k.a, s_lo, k.k), V::fmad(k.a, s_hi, k.k), k), valid);
+      store_part(out + c, finish(load_part(xp + c, valid), s_lo, s_hi, k), valid);
     }
   }
 }
@@ -320,6 +351,7 @@ bool float32_power(double beta) {
 }
 
 struct Fast {
+  Series series;  // on the float32 window sums
   F k, a, high, low_s, negligible;
   F s_limit;  // every S at most this (per vector, one compare) makes every lane safe
   F beta_hi, beta_lo, neg_beta;  // for V::scale_pow: beta = hi + lo, hi with 12 significant bits
@@ -344,7 +376,9 @@ Fast fast_of(const lrn::Params& p) {
   const float beta = static_cast<float>(p.beta);
   float hi, lo;
   split_beta(p.beta, &hi, &lo);
-  return {V::setf(static_cast<float>(p.k)), V::setf(static_cast<float>(p.a)), V::setf(kHighB),
+  // A float32 window sum: each square and each of the W - 1 adds rounds once.
+  const int sum_terms = static_cast<int>(p.before + p.after + 2);
+  return {series_of(p, sum_terms), V::setf(static_cast<float>(p.k)), V::setf(static_cast<float>(p.a)), V::setf(kHighB),
           V::setf(0x1p-100f), V::setf(0x1p26f), V::setf(s_limit),
           V::setf(hi), V::setf(lo), V::setf(-beta), beta_kind(p.beta), f32_power, small_k};
 }
@@ -497,8 +531,13 @@ void walk_strip(const lrn::Params& p, const Fast& f, const float* xb, float* yb,
       for (int w = 0; w < W; ++w) terms[w] = sq[w][v];
       const F s = sum_tree<W>(terms);
       const F xc = kPartial ? load_part(centre, valid) : V::loadf(centre + v * kF);
-      const F bb = V::fmaf(f.a, s, f.k);
-      const F y = quick_ok(s, f) ? power_fast(xc, bb, f) : redo_nchw<W, NV>(st, c, v, s, bb, xc);
+      F y;
+      if (series_ok(s, f.series)) {
+        y = series_scale(xc, s, f.series);
+      } else {
+        const F bb = V::fmaf(f.a, s, f.k);
+        y = quick_ok(s, f) ? power_fast(xc, bb, f) : redo_nchw<W, NV>(st, c, v, s, bb, xc);
+      }
       if (kPartial) store_part(out, y, valid);
       else V::storef(out + v * kF, y);
     }
@@ -573,7 +612,7 @@ void walk_strip_d(const lrn::Params& p, const Consts& k, const float* xb, float*
         hi[w] = sq[w][v][1];
       }
       const F xc = kPartial ? load_part(centre, valid) : V::loadf(centre + v * kF);
-      const F y = finish(xc, V::fmad(k.a, sum_tree<W>(lo), k.k), V::fmad(k.a, sum_tree<W>(hi), k.k), k);
+      const F y = finish(xc, sum_tree<W>(lo), sum_tree<W>(hi), k);
       if (kPartial) store_part(out, y, valid);
       else V::storef(out + v * kF, y);
     }
@@ -651,9 +690,14 @@ void forward_nhwc_shift(const lrn::Params& p, const float* x, float* y) {
       if constexpr (R >= 3) terms[L + 3] = Ops::template shift_in_high<3>(sq_next, sq_cur);
       if constexpr (R >= 4) terms[L + 4] = Ops::template shift_in_high<4>(sq_next, sq_cur);
       const F s = sum_tree<W>(terms);
-      const F bb = V::fmaf(f.a, s, f.k);
       const int64_t valid = imin(kF, C - at);
-      const F out = quick_ok(s, f) ? power_fast(x_cur, bb, f) : redo_nhwc<L, R>(p, f, s, bb, x_prev, x_cur, x_next, valid);
+      F out;
+      if (series_ok(s, f.series)) {
+        out = series_scale(x_cur, s, f.series);
+      } else {
+        const F bb = V::fmaf(f.a, s, f.k);
+        out = quick_ok(s, f) ? power_fast(x_cur, bb, f) : redo_nhwc<L, R>(p, f, s, bb, x_prev, x_cur, x_next, valid);
+      }
       store_part(yp + at, out, valid);
       x_prev = x_cur;
       sq_prev = sq_cur;
@@ -693,7 +737,9 @@ void forward_nhwc_fast(const lrn::Params& p, const float* x, float* y, float* wo
       const F bb = V::fmaf(f.a, s, f.k);
       const int64_t valid = imin(kF, C - c);
       float* dst = valid == kF ? out + c : tail;
-      if (fast_ok(s, bb, f)) {
+      if (series_ok(s, f.series)) {
+        V::storef(dst, series_scale(xc, s, f.series));
+      } else if (fast_ok(s, bb, f)) {
         V::storef(dst, power_fast(xc, bb, f));
       } else {
         for (int64_t i = 0; i < valid; ++i) {
@@ -784,8 +830,7 @@ void window_rows(const double* src, double* dst, int64_t outer, int64_t m, int64
 void scale_by_sums(const float* x, float* y, const double* sums, int64_t count, const lrn::Params& p, const Consts& k) {
   int64_t i = 0;
   for (; i + kF <= count; i += kF) {
-    const D b_lo = V::fmad(k.a, V::loadd(sums + i), k.k), b_hi = V::fmad(k.a, V::loadd(sums + i + kD), k.k);
-    V::storef(y + i, finish(V::loadf(x + i), b_lo, b_hi, k));
+    V::storef(y + i, finish(V::loadf(x + i), V::loadd(sums + i), V::loadd(sums + i + kD), k));
   }
   for (; i < count; ++i) {
     y[i] = static_cast<float>(static_cast<double>(x[i]) * lrn::portable::inv_pow(p.k + p.a * sums[i], p.beta));

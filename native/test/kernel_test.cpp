@@ -30,8 +30,10 @@ struct Rng {
   int64_t below(int64_t n) { return static_cast<int64_t>(next() % static_cast<uint64_t>(n)); }
 };
 
-enum class Values { Unit, Huge, Tiny, Mixed, Zeros, Special };
-const char* kValueNames[] = {"unit", "huge", "tiny", "mixed", "zeros", "special"};
+// Spread: 1e-2 .. 1e2, so that a*S/k falls on both sides of where the kernels' series
+// (lrn::series) gives way to the power.
+enum class Values { Unit, Huge, Tiny, Mixed, Zeros, Special, Spread };
+const char* kValueNames[] = {"unit", "huge", "tiny", "mixed", "zeros", "special", "spread"};
 
 float value(Rng& r, Values kind) {
   const double sign = r.unit() < 0.5 ? -1 : 1;
@@ -41,6 +43,7 @@ float value(Rng& r, Values kind) {
     case Values::Tiny: return static_cast<float>(sign * (1 + r.unit()) * std::pow(10.0, -45 + r.unit() * 15));
     case Values::Mixed: return static_cast<float>(sign * (1 + r.unit() * 2.4) * std::pow(10.0, -45 + r.unit() * 83));
     case Values::Zeros: return r.unit() < 0.8 ? static_cast<float>(sign * 0.0) : static_cast<float>(r.unit());
+    case Values::Spread: return static_cast<float>(sign * std::pow(10.0, r.unit() * 4 - 2));
     case Values::Special: {
       const double u = r.unit();
       if (u < 0.04) return std::numeric_limits<float>::quiet_NaN();
@@ -88,7 +91,7 @@ Case random_case(Rng& r) {
   p.k = ks[r.below(4)];
   p.a = as[r.below(6)];
   p.beta = betas[r.below(sizeof betas / sizeof betas[0])];
-  c.values = static_cast<Values>(r.below(6));
+  c.values = static_cast<Values>(r.below(7));
   return c;
 }
 
