@@ -7,15 +7,17 @@ namespace lrn::series {
 constexpr int kDegree = 4;
 
 struct Series {
-  bool usable = false;         // false: k, a or beta outside what the bounds below cover
-  float coeff[kDegree + 1]{};  // B^(-beta) ~ sum coeff[j] S^j
-  float s_limit = -1;          // for S in [0, s_limit]
+  bool usable = false;          // false: k, a or beta outside what the bounds below cover
+  double coeff[kDegree + 1]{};  // B^(-beta) ~ sum coeff[j] S^j
+  double s_limit = -1;          // for S in [0, s_limit]
 };
 
-// The series for (k + a S)^(-beta) when every float32 S up to s_limit gives a result within
-// 1 unit of 2^-24 of the exact power (truncation, coefficient rounding, and an S that is itself
-// off by up to `sum_terms` units), so that with the evaluation's roundings the kernels stay
-// well inside SPEC's 8.
-Series small_sum_series(double k, double a, double beta, int sum_terms);
+// The series for (k + a S)^(-beta), with the largest range (a*S/k up to a power of two, at most
+// 2^-3) over which its truncation stays under unit/4 relative, and an S off by `sum_terms`
+// roundings of `unit` relative moves the result by under unit/4: so the series adds about half
+// a unit to the error of the arithmetic that evaluates it. unit is 2^-24 for float32 results,
+// 2^-53 for float64 ones. Unusable where the range would be below 2^-16 or a coefficient is
+// not a normal number of that precision.
+Series small_sum_series(double k, double a, double beta, double unit, int sum_terms);
 
 }  // namespace lrn::series

@@ -96,10 +96,10 @@ struct Series {
 };
 
 Series series_of(const lrn::Params& p, int sum_terms) {
-  const lrn::series::Series s = lrn::series::small_sum_series(p.k, p.a, p.beta, sum_terms);
+  const lrn::series::Series s = lrn::series::small_sum_series(p.k, p.a, p.beta, 0x1p-24, sum_terms);
   Series out;
-  out.limit = V::setf(s.usable ? s.s_limit : -1.0f);
-  for (int j = 0; j <= lrn::series::kDegree; ++j) out.c[j] = V::setf(s.coeff[j]);
+  out.limit = V::setf(s.usable ? static_cast<float>(s.s_limit) : -1.0f);
+  for (int j = 0; j <= lrn::series::kDegree; ++j) out.c[j] = V::setf(static_cast<float>(s.coeff[j]));
   return out;
 }
 
@@ -900,15 +900,67 @@ LRN_INLINE D inv_pow_d(D b, const Consts& c) {
   }
 }
 
-// Pass 1 for one vector: B from the window sums, then r = B^-beta and t = dy*x*B^(-beta-1).
-LRN_INLINE void factors(F x, F dy, D s_lo, D s_hi, const Consts& k, double* r, double* t) {
+// The backward's powers as series in S (lrn::series, float64): B^(-beta) and B^(-beta-1) for
+// vectors whose every S is at most `limit` (never where either series is unusable: limit -1).
+struct BackSeries {
+  F limit;
+  D p[lrn::series::kDegree + 1], q[lrn::series::kDegree + 1];
+};
+
+BackSeries back_series_of(const lrn::Params& p) {
+  // float64 window sums of exact squares: one rounding per term.
+  const int terms = static_cast<int>(p.before + p.after + 1);
+  const lrn::series::Series sp = lrn::series::small_sum_series(p.k, p.a, p.beta, 0x1p-53, terms);
+  const lrn::series::Series sq = lrn::series::small_sum_series(p.k, p.a, p.beta + 1, 0x1p-53, terms);
+  BackSeries out;
+  const double limit = sp.s_limit < sq.s_limit ? sp.s_limit : sq.s_limit;
+  // Compared with S rounded to float32: the limit's 2^-20 margin covers both roundings.
+  out.limit = V::setf(sp.usable && sq.usable ? static_cast<float>(limit < 0x1p127 ? limit : 0x1p127) : -1.0f);
+  for (int j = 0; j <= lrn::series::kDegree; ++j) {
+    out.p[j] = V::setd(sp.coeff[j]);
+    out.q[j] = V::setd(sq.coeff[j]);
+  }
+  return out;
+}
+
+LRN_INLINE D horner_d(const D* c, D s) {
+  D r = V::fmad(c[4], s, c[3]);
+  r = V::fmad(r, s, c[2]);
+  r = V::fmad(r, s, c[1]);
+  return V::fmad(r, s, c[0]);
+}
+
+// B^(-beta) and B^(-beta-1) for one vector's two halves of window sums, by the portable
+// formulas (square roots and divisions; the scalar power for other betas): what the series does
+// not cover, NaN and infinities included.
+__attribute__((noinline)) void powers_exact(D s_lo, D s_hi, const Consts& k, D* p, D* q) {
   // k + a*S rounded twice, as the portable code computes it (see combine).
   const D b_lo = V::addd(k.k, V::muld(k.a, s_lo)), b_hi = V::addd(k.k, V::muld(k.a, s_hi));
-  const D r_lo = inv_pow_d(b_lo, k), r_hi = inv_pow_d(b_hi, k);
-  V::stored(r, r_lo);
-  V::stored(r + kD, r_hi);
-  V::stored(t, V::muld(V::muld(V::lo(dy), V::lo(x)), V::divd(r_lo, b_lo)));
-  V::stored(t + kD, V::muld(V::muld(V::hi(dy), V::hi(x)), V::divd(r_hi, b_hi)));
+  p[0] = inv_pow_d(b_lo, k);
+  p[1] = inv_pow_d(b_hi, k);
+  q[0] = V::divd(p[0], b_lo);
+  q[1] = V::divd(p[1], b_hi);
+}
+
+LRN_INLINE void backward_powers(D s_lo, D s_hi, const Consts& k, const BackSeries& bs, D* p, D* q) {
+  if (V::all(V::le(V::narrow(s_lo, s_hi), bs.limit))) {
+    p[0] = horner_d(bs.p, s_lo);
+    p[1] = horner_d(bs.p, s_hi);
+    q[0] = horner_d(bs.q, s_lo);
+    q[1] = horner_d(bs.q, s_hi);
+  } else {
+    powers_exact(s_lo, s_hi, k, p, q);
+  }
+}
+
+// Pass 1 for one vector: r = B^-beta and t = dy*x*B^(-beta-1) from the window sums.
+LRN_INLINE void factors(F x, F dy, D s_lo, D s_hi, const Consts& k, const BackSeries& bs, double* r, double* t) {
+  D pw[2], q[2];
+  backward_powers(s_lo, s_hi, k, bs, pw, q);
+  V::stored(r, pw[0]);
+  V::stored(r + kD, pw[1]);
+  V::stored(t, V::muld(V::muld(V::lo(dy), V::lo(x)), q[0]));
+  V::stored(t + kD, V::muld(V::muld(V::hi(dy), V::hi(x)), q[1]));
 }
 
 // Pass 2 for one vector: dx = dy*r - 2*a*beta * x * tsum.
@@ -952,6 +1004,7 @@ void backward_position(const float* x, const float* dy, float* dx, int64_t strid
 void backward_nchw(const lrn::Params& p, const float* x, const float* dy, float* dx, double* work) {
   const int64_t C = p.channels, S = p.spatial_size;
   const Consts k = consts_of(p);
+  const BackSeries bs = back_series_of(p);
   const D two_a_beta = V::setd(2 * p.a * p.beta);
   const int64_t block = block_positions(p);
   double* r = work;
@@ -967,7 +1020,7 @@ void backward_nchw(const lrn::Params& p, const float* x, const float* dy, float*
           D s_lo = V::setd(0), s_hi = V::setd(0);
           for (int64_t j = lo; j <= hi; ++j) add_squares(V::loadf(x + base + j * S + q0 + q), s_lo, s_hi);
           const int64_t at = base + c * S + q0 + q;
-          factors(V::loadf(x + at), V::loadf(dy + at), s_lo, s_hi, k, r + c * block + q, t + c * block + q);
+          factors(V::loadf(x + at), V::loadf(dy + at), s_lo, s_hi, k, bs, r + c * block + q, t + c * block + q);
         }
       }
       // The c whose window holds i are [i - after, i + before]: the mirrored window.
@@ -993,6 +1046,7 @@ void backward_nchw(const lrn::Params& p, const float* x, const float* dy, float*
 void backward_nhwc(const lrn::Params& p, const float* x, const float* dy, float* dx, void* work) {
   const int64_t C = p.channels, L = p.before, R = p.after;
   const Consts k = consts_of(p);
+  const BackSeries bs = back_series_of(p);
   const D two_a_beta = V::setd(2 * p.a * p.beta);
   const Padded px = padded_of(p, L);
   const Padded pt = padded_of(p, R);
@@ -1014,7 +1068,7 @@ void backward_nhwc(const lrn::Params& p, const float* x, const float* dy, float*
       const int64_t jlo = imax(-L, -(c + kF - 1)), jhi = imin(R, C - 1 - c);
       D s_lo = V::setd(0), s_hi = V::setd(0);
       for (int64_t j = jlo; j <= jhi; ++j) add_squares(V::loadf(xrow + c + j), s_lo, s_hi);
-      factors(V::loadf(xrow + c), V::loadf(dybuf + c), s_lo, s_hi, k, r + c, trow + c);
+      factors(V::loadf(xrow + c), V::loadf(dybuf + c), s_lo, s_hi, k, bs, r + c, trow + c);
     }
     fill_zero(trow + C, kF);  // lanes past the last channel must add nothing
     float* out = dx + pos * C;
