@@ -1041,6 +1041,109 @@ void backward_nchw(const lrn::Params& p, const float* x, const float* dy, float*
   }
 }
 
+// NCHW backward in one walk down the channels of a strip of one vector of positions (windows of
+// W <= kFloatRows): at step c row c + R is squared into a ring of W float64 squares, channel c's
+// powers give its t (= dy*x*B^(-beta-1)) into a ring of W and its dy*B^(-beta) into a memory
+// ring, and channel i = c - L, whose mirrored window [i - R, i + L] the t ring now holds, is
+// finished. Row i is written after the last read of rows up to i, so dx may be x or dy.
+template <int W, bool kPartial>
+void backward_strip(const lrn::Params& p, const Consts& k, const BackSeries& bs, const float* xb, const float* dyb,
+                    float* dxb, int64_t q0, int64_t valid) {
+  const int64_t C = p.channels, S = p.spatial_size, L = p.before, R = p.after;
+  const D two_a_beta = V::setd(2 * p.a * p.beta);
+  auto load = [&](const float* row) __attribute__((always_inline)) {
+    return kPartial ? load_part(row + q0, valid) : V::loadf(row + q0);
+  };
+  D sq[W][2], t[W][2];
+  alignas(64) double term1[W][kF];  // dy*B^(-beta) of channels c - W + 1 .. c, by c % W
+  LRN_UNROLL
+  for (int w = 0; w < W; ++w) {
+    const int64_t row = w - L - 1;
+    F xv = V::zerof();
+    if (row >= 0 && row < C) xv = load(xb + row * S);
+    const D l = V::lo(xv), h = V::hi(xv);
+    sq[w][0] = V::muld(l, l);
+    sq[w][1] = V::muld(h, h);
+    t[w][0] = t[w][1] = V::setd(0);
+  }
+  const bool prefetch_next = !kPartial && q0 + 2 * kF <= S;
+  int64_t slot = 0;  // c % W
+  for (int64_t c = 0; c < C + L; ++c, slot = slot + 1 == W ? 0 : slot + 1) {
+    LRN_UNROLL
+    for (int w = 0; w + 1 < W; ++w) {
+      t[w][0] = t[w + 1][0];
+      t[w][1] = t[w + 1][1];
+    }
+    if (c < C) {
+      LRN_UNROLL
+      for (int w = 0; w + 1 < W; ++w) {
+        sq[w][0] = sq[w + 1][0];
+        sq[w][1] = sq[w + 1][1];
+      }
+      F xv = V::zerof();
+      if (c + R < C) {
+        xv = load(xb + (c + R) * S);
+        if (prefetch_next) __builtin_prefetch(xb + (c + R) * S + q0 + kF, 0, 3);
+      }
+      const D l = V::lo(xv), h = V::hi(xv);
+      sq[W - 1][0] = V::muld(l, l);
+      sq[W - 1][1] = V::muld(h, h);
+      D lo[W], hi[W];
+      LRN_UNROLL
+      for (int w = 0; w < W; ++w) {
+        lo[w] = sq[w][0];
+        hi[w] = sq[w][1];
+      }
+      D pw[2], q[2];
+      backward_powers(sum_tree<W>(lo), sum_tree<W>(hi), k, bs, pw, q);
+      const F xc = load(xb + c * S), dyc = load(dyb + c * S);
+      if (prefetch_next) __builtin_prefetch(dyb + c * S + q0 + kF, 0, 3);
+      const D dy_lo = V::lo(dyc), dy_hi = V::hi(dyc);
+      t[W - 1][0] = V::muld(V::muld(dy_lo, V::lo(xc)), q[0]);
+      t[W - 1][1] = V::muld(V::muld(dy_hi, V::hi(xc)), q[1]);
+      V::stored(term1[slot], V::muld(dy_lo, pw[0]));
+      V::stored(term1[slot] + kD, V::muld(dy_hi, pw[1]));
+    } else {
+      t[W - 1][0] = t[W - 1][1] = V::setd(0);
+    }
+    if (c < L) continue;
+    const int64_t i = c - L;
+    const double* t1 = term1[slot >= L ? slot - L : slot - L + W];
+    D lo[W], hi[W];
+    LRN_UNROLL
+    for (int w = 0; w < W; ++w) {
+      lo[w] = t[w][0];
+      hi[w] = t[w][1];
+    }
+    const F xi = load(xb + i * S);
+    // (2*a*beta * x) * tsum, as the portable code groups it (see combine).
+    const D neg_lo = V::muld(V::muld(two_a_beta, V::lo(xi)), sum_tree<W>(lo));
+    const D neg_hi = V::muld(V::muld(two_a_beta, V::hi(xi)), sum_tree<W>(hi));
+    const F out = V::narrow(V::subd(V::loadd(t1), neg_lo), V::subd(V::loadd(t1 + kD), neg_hi));
+    if (kPartial) store_part(dxb + i * S + q0, out, valid);
+    else V::storef(dxb + i * S + q0, out);
+  }
+}
+
+template <int W>
+void backward_nchw_walk(const lrn::Params& p, const float* x, const float* dy, float* dx) {
+  const int64_t C = p.channels, S = p.spatial_size;
+  const Consts k = consts_of(p);
+  const BackSeries bs = back_series_of(p);
+  const int64_t full = S / kF * kF;
+  for (int64_t b = 0; b < p.batch; ++b) {
+    const int64_t base = b * C * S;
+    for (int64_t q0 = 0; q0 < full; q0 += kF) backward_strip<W, false>(p, k, bs, x + base, dy + base, dx + base, q0, kF);
+    if (full < S) backward_strip<W, true>(p, k, bs, x + base, dy + base, dx + base, full, S - full);
+  }
+}
+
+using BackwardNchw = void (*)(const lrn::Params&, const float*, const float*, float*);
+constexpr BackwardNchw kBackwardNchw[kFloatRows] = {
+    backward_nchw_walk<1>, backward_nchw_walk<2>, backward_nchw_walk<3>, backward_nchw_walk<4>,
+    backward_nchw_walk<5>, backward_nchw_walk<6>, backward_nchw_walk<7>, backward_nchw_walk<8>,
+};
+
 // NHWC: per position, x and dy are copied into zero-padded buffers (in place is then free), r
 // and t computed for all channels, then dx from sums of t over the mirrored window.
 void backward_nhwc(const lrn::Params& p, const float* x, const float* dy, float* dx, void* work) {
@@ -1123,6 +1226,7 @@ void forward_f32(const lrn::Params& p, const float* x, float* y, void* work) {
 void backward_f32(const lrn::Params& p, const float* x, const float* dy, float* dx, void* work) {
   if (p.length() == 0) return;
   if (p.region == lrn::Region::WithinChannel) lrn::portable::backward(p, x, dy, dx, work);
+  else if (p.layout == lrn::Layout::NCHW && p.before + p.after + 1 <= kFloatRows) kBackwardNchw[p.before + p.after](p, x, dy, dx);
   else if (p.layout == lrn::Layout::NCHW) backward_nchw(p, x, dy, dx, static_cast<double*>(work));
   else backward_nhwc(p, x, dy, dx, work);
 }
