@@ -18,9 +18,7 @@ double tail(double beta, double z) {
   return sum;
 }
 
-}  // namespace
-
-Series small_sum_series(double k, double a, double beta, double unit, int sum_terms) {
+Series compute(double k, double a, double beta, double unit, int sum_terms) {
   Series s;
   if (!(k > 0 && k <= 0x1p100 && a >= 0 && a <= 0x1p100 && beta > 0 && beta <= 16)) return s;
   const bool f32 = unit >= 0x1p-24;
@@ -46,6 +44,30 @@ Series small_sum_series(double k, double a, double beta, double unit, int sum_te
   s.s_limit = a > 0 ? z / ratio * (1 - 0x1p-20) : DBL_MAX;
   if (f32 && s.s_limit > FLT_MAX) s.s_limit = FLT_MAX;
   s.usable = true;
+  return s;
+}
+
+}  // namespace
+
+// A call builds up to four series (forward, backward, float32 and float64); the search above
+// costs microseconds, a small call less than one: the last few are kept per thread.
+Series small_sum_series(double k, double a, double beta, double unit, int sum_terms) {
+  struct Entry {
+    double k, a, beta, unit;
+    int sum_terms;
+    Series series;
+  };
+  constexpr int kEntries = 8;
+  thread_local Entry cache[kEntries];
+  thread_local int used = 0, next = 0;
+  for (int i = 0; i < used; ++i) {
+    const Entry& e = cache[i];
+    if (e.k == k && e.a == a && e.beta == beta && e.unit == unit && e.sum_terms == sum_terms) return e.series;
+  }
+  const Series s = compute(k, a, beta, unit, sum_terms);
+  cache[next] = {k, a, beta, unit, sum_terms, s};
+  next = (next + 1) % kEntries;
+  if (used < kEntries) ++used;
   return s;
 }
 
