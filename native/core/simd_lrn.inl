@@ -1273,18 +1273,29 @@ void backward_nchw(const lrn::Params& p, const float* x, const float* dy, float*
   }
 }
 
+// Where a strip's inputs are read: row c of x at x + c * stride + at (and of dy likewise): the
+// tensors themselves (stride S, at = the strip's first position) or an in-place copy.
+struct Rows {
+  const float* x;
+  const float* dy;
+  int64_t stride, at;
+};
+
 // NCHW backward in one walk down the channels of a strip of one vector of positions (windows of
 // W <= kFloatRows): at step c row c + R is squared into a ring of W float64 squares, channel c's
 // powers give its t (= dy*x*B^(-beta-1)) into a ring of W and its dy*B^(-beta) into a memory
 // ring, and channel i = c - L, whose mirrored window [i - R, i + L] the t ring now holds, is
 // finished. Row i is written after the last read of rows up to i, so dx may be x or dy.
 template <int W, bool kPartial>
-void backward_strip(const lrn::Params& p, const Consts& k, const BackSeries& bs, const float* xb, const float* dyb,
-                    float* dxb, int64_t q0, int64_t valid) {
+void backward_strip(const lrn::Params& p, const Consts& k, const BackSeries& bs, const Rows& in, float* dxb, int64_t q0,
+                    int64_t valid) {
   const int64_t C = p.channels, S = p.spatial_size, L = p.before, R = p.after;
+  const float* xb = in.x;
+  const float* dyb = in.dy;
+  const int64_t at = in.at, rs = in.stride;
   const D two_a_beta = V::setd(2 * p.a * p.beta);
   auto load = [&](const float* row) __attribute__((always_inline)) {
-    return kPartial ? load_part(row + q0, valid) : V::loadf(row + q0);
+    return kPartial ? load_part(row + at, valid) : V::loadf(row + at);
   };
   D sq[W][2], t[W][2];
   alignas(64) double term1[W][kF];  // dy*B^(-beta) of channels c - W + 1 .. c, by c % W
@@ -1292,13 +1303,13 @@ void backward_strip(const lrn::Params& p, const Consts& k, const BackSeries& bs,
   for (int w = 0; w < W; ++w) {
     const int64_t row = w - L - 1;
     F xv = V::zerof();
-    if (row >= 0 && row < C) xv = load(xb + row * S);
+    if (row >= 0 && row < C) xv = load(xb + row * rs);
     const D l = V::lo(xv), h = V::hi(xv);
     sq[w][0] = V::muld(l, l);
     sq[w][1] = V::muld(h, h);
     t[w][0] = t[w][1] = V::setd(0);
   }
-  const bool prefetch_next = !kPartial && q0 + 2 * kF <= S;
+  const bool prefetch_next = !kPartial && rs == S && q0 + 2 * kF <= S;
   int64_t slot = 0;  // c % W
   for (int64_t c = 0; c < C + L; ++c, slot = slot + 1 == W ? 0 : slot + 1) {
     LRN_UNROLL
@@ -1314,8 +1325,8 @@ void backward_strip(const lrn::Params& p, const Consts& k, const BackSeries& bs,
       }
       F xv = V::zerof();
       if (c + R < C) {
-        xv = load(xb + (c + R) * S);
-        if (prefetch_next) __builtin_prefetch(xb + (c + R) * S + q0 + kF, 0, 3);
+        xv = load(xb + (c + R) * rs);
+        if (prefetch_next) __builtin_prefetch(xb + (c + R) * rs + at + kF, 0, 3);
       }
       const D l = V::lo(xv), h = V::hi(xv);
       sq[W - 1][0] = V::muld(l, l);
@@ -1328,8 +1339,8 @@ void backward_strip(const lrn::Params& p, const Consts& k, const BackSeries& bs,
       }
       D pw[2], q[2];
       backward_powers(sum_tree<W>(lo), sum_tree<W>(hi), k, bs, pw, q);
-      const F xc = load(xb + c * S), dyc = load(dyb + c * S);
-      if (prefetch_next) __builtin_prefetch(dyb + c * S + q0 + kF, 0, 3);
+      const F xc = load(xb + c * rs), dyc = load(dyb + c * rs);
+      if (prefetch_next) __builtin_prefetch(dyb + c * rs + at + kF, 0, 3);
       const D dy_lo = V::lo(dyc), dy_hi = V::hi(dyc);
       t[W - 1][0] = V::muld(V::muld(dy_lo, V::lo(xc)), q[0]);
       t[W - 1][1] = V::muld(V::muld(dy_hi, V::hi(xc)), q[1]);
@@ -1347,7 +1358,7 @@ void backward_strip(const lrn::Params& p, const Consts& k, const BackSeries& bs,
       lo[w] = t[w][0];
       hi[w] = t[w][1];
     }
-    const F xi = load(xb + i * S);
+    const F xi = load(xb + i * rs);
     // (2*a*beta * x) * tsum, as the portable code groups it (see combine).
     const D neg_lo = V::muld(V::muld(two_a_beta, V::lo(xi)), sum_tree<W>(lo));
     const D neg_hi = V::muld(V::muld(two_a_beta, V::hi(xi)), sum_tree<W>(hi));
@@ -1357,20 +1368,123 @@ void backward_strip(const lrn::Params& p, const Consts& k, const BackSeries& bs,
   }
 }
 
+// The float32 backward: where S is in the series' range, t = dy*x*B^(-beta-1) and its sums in
+// float32 are off by at most eta * sum|t| (eta: 8 units of 2^-24 for windows up to 8, from
+// the series, the two products and the sum's roundings), so dx = dy*B^-beta - 2*a*beta*x*sum t
+// stays within SPEC's 1e-5 * (|term1| + |term2|) (168 units) wherever
+// |2*a*beta*x| * sum|t| <= 16 * (|term1| + |term2|); every vector is checked, tiny values
+// (subnormal arithmetic) fail, and a strip with any failure is redone in float64.
+struct BackF32 {
+  Series q;         // B^(-beta-1) on float32 window sums
+  F k, a, two_a_beta, sixteen, tiny;
+};
+
+BackF32 back_f32_of(const lrn::Params& p) {
+  lrn::Params q = p;
+  q.beta = p.beta + 1;
+  return {series_of(q, static_cast<int>(p.before + p.after + 2)), V::setf(static_cast<float>(p.k)),
+          V::setf(static_cast<float>(p.a)), V::setf(static_cast<float>(2 * p.a * p.beta)), V::setf(16.0f),
+          V::setf(0x1p-120f)};
+}
+
+LRN_INLINE F absf(F v) { return V::maxf(v, V::mulf(v, V::setf(-1.0f))); }
+
+// backward_strip in float32 (out of place only): false when some vector failed a check, the
+// strip's outputs then incomplete.
+template <int W, bool kPartial>
+bool backward_strip_f32(const lrn::Params& p, const BackF32& f, const Rows& in, float* dxb, int64_t q0, int64_t valid) {
+  const int64_t C = p.channels, S = p.spatial_size, L = p.before, R = p.after;
+  const float* xb = in.x;
+  const float* dyb = in.dy;
+  const int64_t at = in.at, rs = in.stride;
+  auto load = [&](const float* row) __attribute__((always_inline)) {
+    return kPartial ? load_part(row + at, valid) : V::loadf(row + at);
+  };
+  F sq[W], t[W], mag[W];  // squares, t and |t|
+  alignas(64) float term1[W][kF];  // dy*B^(-beta) of channels c - W + 1 .. c, by c % W
+  LRN_UNROLL
+  for (int w = 0; w < W; ++w) {
+    const int64_t row = w - L - 1;
+    F xv = V::zerof();
+    if (row >= 0 && row < C) xv = load(xb + row * rs);
+    sq[w] = V::mulf(xv, xv);
+    t[w] = mag[w] = V::zerof();
+  }
+  const bool prefetch_next = !kPartial && rs == S && q0 + 2 * kF <= S;
+  bool ok = true;
+  int64_t slot = 0;  // c % W
+  for (int64_t c = 0; c < C + L; ++c, slot = slot + 1 == W ? 0 : slot + 1) {
+    LRN_UNROLL
+    for (int w = 0; w + 1 < W; ++w) {
+      t[w] = t[w + 1];
+      mag[w] = mag[w + 1];
+    }
+    if (c < C) {
+      LRN_UNROLL
+      for (int w = 0; w + 1 < W; ++w) sq[w] = sq[w + 1];
+      F xv = V::zerof();
+      if (c + R < C) {
+        xv = load(xb + (c + R) * rs);
+        if (prefetch_next) __builtin_prefetch(xb + (c + R) * rs + at + kF, 0, 3);
+      }
+      sq[W - 1] = V::mulf(xv, xv);
+      const F sum = sum_tree<W>(sq);
+      ok &= series_ok(sum, f.q);
+      const F xc = load(xb + c * rs), dyc = load(dyb + c * rs);
+      if (prefetch_next) __builtin_prefetch(dyb + c * rs + at + kF, 0, 3);
+      const F q = series_scale(V::setf(1.0f), sum, f.q);  // B^(-beta-1)
+      const F tc = V::mulf(V::mulf(dyc, xc), q);
+      t[W - 1] = tc;
+      mag[W - 1] = absf(tc);
+      V::storef(term1[slot], V::mulf(dyc, V::mulf(q, V::fmaf(f.a, sum, f.k))));  // dy * B^(-beta-1) * B
+    } else {
+      t[W - 1] = mag[W - 1] = V::zerof();
+    }
+    if (c < L) continue;
+    const int64_t i = c - L;
+    const F t1 = V::loadf(term1[slot >= L ? slot - L : slot - L + W]);
+    const F cx = V::mulf(f.two_a_beta, load(xb + i * rs));
+    const F t2 = V::mulf(cx, sum_tree<W>(t));
+    const F bound = V::fmaf(absf(cx), V::addf(sum_tree<W>(mag), f.tiny), f.tiny);
+    ok &= V::all(V::le(bound, V::mulf(f.sixteen, V::addf(absf(t1), absf(t2)))));
+    const F out = V::fmaf(V::setf(-1.0f), t2, t1);
+    if (kPartial) store_part(dxb + i * S + q0, out, valid);
+    else V::storef(dxb + i * S + q0, out);
+  }
+  return ok;
+}
+
 template <int W>
-void backward_nchw_walk(const lrn::Params& p, const float* x, const float* dy, float* dx) {
+void backward_nchw_walk(const lrn::Params& p, const float* x, const float* dy, float* dx, float* copy) {
   const int64_t C = p.channels, S = p.spatial_size;
   const Consts k = consts_of(p);
   const BackSeries bs = back_series_of(p);
+  const BackF32 f = back_f32_of(p);
+  // In place, each strip's inputs are copied first: a failure shows after outputs overwrote them.
+  const bool in_place = dx == x || dx == dy;
   const int64_t full = S / kF * kF;
   for (int64_t b = 0; b < p.batch; ++b) {
     const int64_t base = b * C * S;
-    for (int64_t q0 = 0; q0 < full; q0 += kF) backward_strip<W, false>(p, k, bs, x + base, dy + base, dx + base, q0, kF);
-    if (full < S) backward_strip<W, true>(p, k, bs, x + base, dy + base, dx + base, full, S - full);
+    for (int64_t q0 = 0; q0 < S; q0 += kF) {
+      const int64_t valid = imin(kF, S - q0);
+      Rows in{x + base, dy + base, S, q0};
+      if (in_place) {
+        for (int64_t c = 0; c < C; ++c) {
+          V::storef(copy + c * kF, load_part(x + base + c * S + q0, valid));
+          V::storef(copy + (C + c) * kF, load_part(dy + base + c * S + q0, valid));
+        }
+        in = {copy, copy + C * kF, kF, 0};
+      }
+      if (q0 < full) {
+        if (!backward_strip_f32<W, false>(p, f, in, dx + base, q0, kF)) backward_strip<W, false>(p, k, bs, in, dx + base, q0, kF);
+      } else if (!backward_strip_f32<W, true>(p, f, in, dx + base, q0, valid)) {
+        backward_strip<W, true>(p, k, bs, in, dx + base, q0, valid);
+      }
+    }
   }
 }
 
-using BackwardNchw = void (*)(const lrn::Params&, const float*, const float*, float*);
+using BackwardNchw = void (*)(const lrn::Params&, const float*, const float*, float*, float*);
 constexpr BackwardNchw kBackwardNchw[kFloatRows] = {
     backward_nchw_walk<1>, backward_nchw_walk<2>, backward_nchw_walk<3>, backward_nchw_walk<4>,
     backward_nchw_walk<5>, backward_nchw_walk<6>, backward_nchw_walk<7>, backward_nchw_walk<8>,
@@ -1435,7 +1549,9 @@ size_t workspace_bytes(const lrn::Params& p) {
   const size_t nhwc = (pt.width + C + kF) * sizeof(double) + (2 * (px.width + p.after) + C + 2 * kF) * sizeof(float);
   const size_t within = static_cast<size_t>(within_workspace_doubles(p)) * sizeof(double);
   const size_t nhwc_wide = static_cast<size_t>(2 * nhwc_squares_width(p)) * sizeof(double);
+  const size_t strip_copy = 2 * C * kF * sizeof(float);  // backward_nchw_walk in place
   size_t simd = nchw > nhwc ? nchw : nhwc;
+  simd = simd > strip_copy ? simd : strip_copy;
   simd = simd > within ? simd : within;
   simd = simd > nhwc_wide ? simd : nhwc_wide;
   const size_t portable = lrn::portable::workspace_bytes(p);
@@ -1458,7 +1574,7 @@ void forward_f32(const lrn::Params& p, const float* x, float* y, void* work) {
 void backward_f32(const lrn::Params& p, const float* x, const float* dy, float* dx, void* work) {
   if (p.length() == 0) return;
   if (p.region == lrn::Region::WithinChannel) lrn::portable::backward(p, x, dy, dx, work);
-  else if (p.layout == lrn::Layout::NCHW && p.before + p.after + 1 <= kFloatRows) kBackwardNchw[p.before + p.after](p, x, dy, dx);
+  else if (p.layout == lrn::Layout::NCHW && p.before + p.after + 1 <= kFloatRows) kBackwardNchw[p.before + p.after](p, x, dy, dx, static_cast<float*>(work));
   else if (p.layout == lrn::Layout::NCHW) backward_nchw(p, x, dy, dx, static_cast<double*>(work));
   else backward_nhwc(p, x, dy, dx, work);
 }

@@ -106,6 +106,8 @@ void bind(Case& c) {
 // normal float32, within 4 * 2^-149 where it is not; NaN and infinities exactly.
 // Largest relative error seen (normal references), in units of 2^-24 (so SPEC's bound is 8).
 double worst_units = 0;
+// Largest backward error as a fraction of SPEC's bound (normal references).
+double worst_backward = 0;
 
 bool forward_ok(float y, double ref) {
   if (std::isnan(ref)) return std::isnan(y);
@@ -237,6 +239,9 @@ void check(const lrn::Kernel& k, Case& c, Rng& r) {
     const bool ok = std::isnan(want) ? std::isnan(dx[i])
                     : std::isinf(static_cast<float>(want)) ? dx[i] == static_cast<float>(want)
                     : std::fabs(dx[i] - want) <= bound[i];
+    if (ok && std::isfinite(dx[i]) && std::isfinite(want) && bound[i] > 0 && std::fabs(want) > 0x1p-126) {
+      worst_backward = std::max(worst_backward, std::fabs(dx[i] - want) / bound[i]);
+    }
     if (!ok) {
       fail(k.name, "backward", c, i, dx[i], want);
       if (std::getenv("LRN_TEST_DUMP")) {
@@ -274,12 +279,13 @@ int main(int argc, char** argv) {
     Rng r{seed};
     const int before = failures;
     worst_units = 0;
+    worst_backward = 0;
     for (int j = 0; j < cases; ++j) {
       Case c = random_case(r);
       check(k, c, r);
     }
-    std::printf("%s %s: %d random cases; worst float32 forward error %.2f x 2^-24 (SPEC allows 8)\n",
-                failures == before ? "ok  " : "FAIL", k.name, cases, worst_units);
+    std::printf("%s %s: %d random cases; worst float32 forward error %.2f x 2^-24 (SPEC allows 8), backward %.3f of SPEC's bound\n",
+                failures == before ? "ok  " : "FAIL", k.name, cases, worst_units, worst_backward);
     ++tested;
   }
   std::printf("best kernel: %s; %d kernels tested, %d failures\n", lrn::best_kernel()->name, tested, failures);
