@@ -1490,53 +1490,174 @@ constexpr BackwardNchw kBackwardNchw[kFloatRows] = {
     backward_nchw_walk<5>, backward_nchw_walk<6>, backward_nchw_walk<7>, backward_nchw_walk<8>,
 };
 
-// NHWC: per position, x and dy are copied into zero-padded buffers (in place is then free), r
-// and t computed for all channels, then dx from sums of t over the mirrored window.
-void backward_nhwc(const lrn::Params& p, const float* x, const float* dy, float* dx, void* work) {
+// NHWC backward in float64, one position at a time: x and dy are copied into zero-padded
+// buffers (in place is then free), r and t computed for all channels, then dx from sums of t
+// over the mirrored window.
+struct NhwcBackD {
+  Consts k;
+  BackSeries bs;
+  D two_a_beta;
+  double *t, *r;
+  float *xbuf, *dybuf, *tail;
+  int64_t xpad, tpad;
+};
+
+int64_t nhwc_back_d_doubles(const lrn::Params& p) { return padded_of(p, p.after).width + p.channels + kF; }
+int64_t nhwc_back_d_floats(const lrn::Params& p) { return padded_of(p, p.before).width + p.channels + 2 * kF; }
+
+NhwcBackD nhwc_back_d_of(const lrn::Params& p, void* work) {
+  const Padded px = padded_of(p, p.before), pt = padded_of(p, p.after);
+  NhwcBackD d{consts_of(p), back_series_of(p), V::setd(2 * p.a * p.beta), nullptr, nullptr, nullptr, nullptr, nullptr,
+              px.pad, pt.pad};
+  d.t = static_cast<double*>(work);                      // pt.width
+  d.r = d.t + pt.width;                                  // C + kF
+  d.xbuf = reinterpret_cast<float*>(d.r + p.channels + kF);  // px.width
+  d.dybuf = d.xbuf + px.width;                           // C + kF
+  d.tail = d.dybuf + p.channels + kF;                    // kF
+  fill_zero(d.xbuf, px.width);
+  fill_zero(d.dybuf, p.channels + kF);
+  fill_zero(d.t, pt.width);
+  return d;
+}
+
+void backward_nhwc_position(const lrn::Params& p, const NhwcBackD& d, const float* x, const float* dy, float* dx,
+                            int64_t pos) {
   const int64_t C = p.channels, L = p.before, R = p.after;
-  const Consts k = consts_of(p);
-  const BackSeries bs = back_series_of(p);
-  const D two_a_beta = V::setd(2 * p.a * p.beta);
-  const Padded px = padded_of(p, L);
-  const Padded pt = padded_of(p, R);
-  double* t = static_cast<double*>(work);                // pt.width
-  double* r = t + pt.width;                              // C + kF
-  float* xbuf = reinterpret_cast<float*>(r + C + kF);    // px.width
-  float* dybuf = xbuf + px.width;                        // C + kF
-  float* tail = dybuf + C + kF;                          // kF
-  fill_zero(xbuf, px.width);
-  fill_zero(dybuf, C + kF);
-  fill_zero(t, pt.width);
-  float* xrow = xbuf + px.pad;
-  double* trow = t + pt.pad;
-  const int64_t positions = p.batch * p.spatial_size;
-  for (int64_t pos = 0; pos < positions; ++pos) {
-    memcpy(xrow, x + pos * C, C * sizeof(float));
-    memcpy(dybuf, dy + pos * C, C * sizeof(float));
-    for (int64_t c = 0; c < C; c += kF) {
-      const int64_t jlo = imax(-L, -(c + kF - 1)), jhi = imin(R, C - 1 - c);
-      D s_lo = V::setd(0), s_hi = V::setd(0);
-      for (int64_t j = jlo; j <= jhi; ++j) add_squares(V::loadf(xrow + c + j), s_lo, s_hi);
-      factors(V::loadf(xrow + c), V::loadf(dybuf + c), s_lo, s_hi, k, bs, r + c, trow + c);
+  float* xrow = d.xbuf + d.xpad;
+  double* trow = d.t + d.tpad;
+  memcpy(xrow, x + pos * C, C * sizeof(float));
+  memcpy(d.dybuf, dy + pos * C, C * sizeof(float));
+  for (int64_t c = 0; c < C; c += kF) {
+    const int64_t jlo = imax(-L, -(c + kF - 1)), jhi = imin(R, C - 1 - c);
+    D s_lo = V::setd(0), s_hi = V::setd(0);
+    for (int64_t j = jlo; j <= jhi; ++j) add_squares(V::loadf(xrow + c + j), s_lo, s_hi);
+    factors(V::loadf(xrow + c), V::loadf(d.dybuf + c), s_lo, s_hi, d.k, d.bs, d.r + c, trow + c);
+  }
+  fill_zero(trow + C, kF);  // lanes past the last channel must add nothing
+  float* out = dx + pos * C;
+  for (int64_t c = 0; c < C; c += kF) {
+    const int64_t jlo = imax(-R, -(c + kF - 1)), jhi = imin(L, C - 1 - c);
+    D ts_lo = V::setd(0), ts_hi = V::setd(0);
+    for (int64_t j = jlo; j <= jhi; ++j) {
+      ts_lo = V::addd(ts_lo, V::loadd(trow + c + j));
+      ts_hi = V::addd(ts_hi, V::loadd(trow + c + j + kD));
     }
-    fill_zero(trow + C, kF);  // lanes past the last channel must add nothing
-    float* out = dx + pos * C;
-    for (int64_t c = 0; c < C; c += kF) {
-      const int64_t jlo = imax(-R, -(c + kF - 1)), jhi = imin(L, C - 1 - c);
-      D ts_lo = V::setd(0), ts_hi = V::setd(0);
-      for (int64_t j = jlo; j <= jhi; ++j) {
-        ts_lo = V::addd(ts_lo, V::loadd(trow + c + j));
-        ts_hi = V::addd(ts_hi, V::loadd(trow + c + j + kD));
-      }
-      const F v = combine(V::loadf(xrow + c), V::loadf(dybuf + c), r + c, ts_lo, ts_hi, two_a_beta);
-      if (c + kF <= C) {
-        V::storef(out + c, v);
-      } else {
-        V::storef(tail, v);
-        memcpy(out + c, tail, (C - c) * sizeof(float));
-      }
+    const F v = combine(V::loadf(xrow + c), V::loadf(d.dybuf + c), d.r + c, ts_lo, ts_hi, d.two_a_beta);
+    if (c + kF <= C) {
+      V::storef(out + c, v);
+    } else {
+      V::storef(d.tail, v);
+      memcpy(out + c, d.tail, (C - c) * sizeof(float));
     }
   }
+}
+
+// NHWC backward in float32 (as backward_strip_f32, checked per vector), windows of W <= 8, in
+// three stages a position apart, each reading buffers the previous stage wrote a position
+// earlier (a load spanning two just-written vectors waits for both stores to retire): squares of
+// position pos + 1 into a padded buffer; S, t, |t| and dy*B^-beta of position pos; dx of position
+// pos - 1 from shifted sums of t and |t|, into a buffer that is copied out when every check
+// passed, else the position is redone in float64 (its inputs still intact, in place too).
+int64_t nhwc_back_f32_floats(const lrn::Params& p) {
+  const int64_t width = p.before + p.channels + p.after + 2 * kF;
+  return 2 * width + 4 * width + 3 * (p.channels + kF);
+}
+
+template <int W>
+void backward_nhwc_f32(const lrn::Params& p, const float* x, const float* dy, float* dx, const NhwcBackD& d,
+                       float* work) {
+  const int64_t C = p.channels, L = p.before, R = p.after;
+  const int64_t width = L + C + R + 2 * kF;
+  const BackF32 f = back_f32_of(p);
+  float* sq[2] = {work, work + width};                   // squares at L + c
+  float* tt[2] = {work + 2 * width, work + 3 * width};   // t at R + c
+  float* mg[2] = {work + 4 * width, work + 5 * width};   // |t| at R + c
+  float* t1[2] = {work + 6 * width, work + 6 * width + C + kF};
+  float* out = work + 6 * width + 2 * (C + kF);
+  fill_zero(work, 6 * width);
+  const bool in_place = dx == x || dx == dy;
+  const int64_t positions = p.batch * p.spatial_size;
+  auto squares = [&](int64_t pos) __attribute__((always_inline)) {
+    float* b = sq[pos & 1] + L;
+    const float* in = x + pos * C;
+    for (int64_t c = 0; c < C; c += kF) {
+      const F v = load_part(in + c, C - c);
+      V::storef(b + c, V::mulf(v, v));  // zeros past the last channel
+    }
+  };
+  bool ok_prev = true, ok_cur = true;
+  if (positions > 0) squares(0);
+  for (int64_t pos = 0; pos <= positions; ++pos) {
+    if (pos + 1 < positions) squares(pos + 1);
+    if (pos < positions) {
+      const float* s = sq[pos & 1];
+      float* t = tt[pos & 1] + R;
+      float* m = mg[pos & 1] + R;
+      float* u = t1[pos & 1];
+      const float* xp = x + pos * C;
+      const float* dyp = dy + pos * C;
+      bool ok = true;
+      for (int64_t c = 0; c < C; c += kF) {
+        F terms[W];
+        LRN_UNROLL
+        for (int w = 0; w < W; ++w) terms[w] = V::loadf(s + c + w);
+        const F sum = sum_tree<W>(terms);
+        ok &= series_ok(sum, f.q);
+        const F xc = load_part(xp + c, C - c), dyc = load_part(dyp + c, C - c);
+        const F q = series_scale(V::setf(1.0f), sum, f.q);
+        const F tc = V::mulf(V::mulf(dyc, xc), q);  // zero past the last channel
+        V::storef(t + c, tc);
+        V::storef(m + c, absf(tc));
+        V::storef(u + c, V::mulf(dyc, V::mulf(q, V::fmaf(f.a, sum, f.k))));
+      }
+      ok_cur = ok;
+    }
+    if (pos > 0) {
+      const int64_t at = pos - 1;
+      const float* t = tt[at & 1];
+      const float* m = mg[at & 1];
+      const float* u = t1[at & 1];
+      const float* xp = x + at * C;
+      // Out of place straight into dx (a failed position is simply rewritten); in place into a
+      // buffer, as a failure needs the position's inputs.
+      float* dst = in_place ? out : dx + at * C;
+      bool ok = ok_prev;
+      for (int64_t c = 0; c < C && ok; c += kF) {
+        F ts[W], ms[W];
+        LRN_UNROLL
+        for (int w = 0; w < W; ++w) {
+          ts[w] = V::loadf(t + c + w);
+          ms[w] = V::loadf(m + c + w);
+        }
+        const F t1v = V::loadf(u + c);
+        const F cx = V::mulf(f.two_a_beta, load_part(xp + c, C - c));
+        const F t2 = V::mulf(cx, sum_tree<W>(ts));
+        const F bound = V::fmaf(absf(cx), V::addf(sum_tree<W>(ms), f.tiny), f.tiny);
+        ok &= V::all(V::le(bound, V::mulf(f.sixteen, V::addf(absf(t1v), absf(t2)))));
+        store_part(dst + c, V::fmaf(V::setf(-1.0f), t2, t1v), C - c);
+      }
+      if (!ok) backward_nhwc_position(p, d, x, dy, dx, at);
+      else if (in_place) copy_floats(dx + at * C, out, C);
+    }
+    ok_prev = ok_cur;
+  }
+}
+
+using BackwardNhwcF32 = void (*)(const lrn::Params&, const float*, const float*, float*, const NhwcBackD&, float*);
+constexpr BackwardNhwcF32 kBackwardNhwcF32[kFloatRows] = {
+    backward_nhwc_f32<1>, backward_nhwc_f32<2>, backward_nhwc_f32<3>, backward_nhwc_f32<4>,
+    backward_nhwc_f32<5>, backward_nhwc_f32<6>, backward_nhwc_f32<7>, backward_nhwc_f32<8>,
+};
+
+void backward_nhwc(const lrn::Params& p, const float* x, const float* dy, float* dx, void* work) {
+  const NhwcBackD d = nhwc_back_d_of(p, work);
+  const int64_t W = p.before + p.after + 1;
+  if (W <= kFloatRows) {
+    float* fwork = reinterpret_cast<float*>(static_cast<double*>(work) + nhwc_back_d_doubles(p)) + nhwc_back_d_floats(p);
+    return kBackwardNhwcF32[W - 1](p, x, dy, dx, d, fwork);
+  }
+  const int64_t positions = p.batch * p.spatial_size;
+  for (int64_t pos = 0; pos < positions; ++pos) backward_nhwc_position(p, d, x, dy, dx, pos);
 }
 
 // ---- the Kernel entry points ----------------------------------------------------------------
@@ -1547,11 +1668,13 @@ size_t workspace_bytes(const lrn::Params& p) {
   const Padded px = padded_of(p, p.before), pt = padded_of(p, p.after);
   const size_t nchw = (2 * C * block + 2 * C) * sizeof(double);  // also covers the in-place forward copy
   const size_t nhwc = (pt.width + C + kF) * sizeof(double) + (2 * (px.width + p.after) + C + 2 * kF) * sizeof(float);
+  const size_t nhwc_back = nhwc_back_d_doubles(p) * sizeof(double) + (nhwc_back_d_floats(p) + nhwc_back_f32_floats(p)) * sizeof(float);
   const size_t within = static_cast<size_t>(within_workspace_doubles(p)) * sizeof(double);
   const size_t nhwc_wide = static_cast<size_t>(2 * nhwc_squares_width(p)) * sizeof(double);
   const size_t strip_copy = 2 * C * kF * sizeof(float);  // backward_nchw_walk in place
   size_t simd = nchw > nhwc ? nchw : nhwc;
   simd = simd > strip_copy ? simd : strip_copy;
+  simd = simd > nhwc_back ? simd : nhwc_back;
   simd = simd > within ? simd : within;
   simd = simd > nhwc_wide ? simd : nhwc_wide;
   const size_t portable = lrn::portable::workspace_bytes(p);
