@@ -1,8 +1,11 @@
-// node bench/ratios.mjs [kernel] [--threads]   (after npm run build)
+// node bench/ratios.mjs [kernel] [--threads] [--scale s]   (after npm run build)
 // The package's own ratios on 1x96x55x55, float32, into a preallocated `out`, one process:
 // other betas, within-channel and backward against the beta = 0.75 across-channels forward,
 // the per-call time of a 1x8x4x4 call, and with --threads lrnAsync on 32x96x55x55 with one
 // thread against two. Medians by bench/timing.mjs's policy; no timing asserts anything.
+// --scale multiplies the input (uniform(-2, 2)) by s: with s = 100 the window sums are far past
+// the range where the kernels' series replaces the power (a*S/k up to about 2^-5), so every
+// vector takes the general path.
 import { lrn, lrnAsync, lrnBackward, setBackend, backend } from '../dist/index.mjs';
 import { fill } from './input.mjs';
 import { pinToOneCpu } from './pin.mjs';
@@ -15,10 +18,19 @@ async function medianMicros(fn) {
 
 const kernel = process.argv[2] && !process.argv[2].startsWith('--') ? process.argv[2] : 'auto';
 const withThreads = process.argv.includes('--threads');
+const scaleAt = process.argv.indexOf('--scale');
+const scale = scaleAt > 0 ? Number(process.argv[scaleAt + 1]) : 1;
+
+/** The bench's input, times --scale. */
+function input(length) {
+  const x = fill(length);
+  if (scale !== 1) for (let i = 0; i < x.length; i++) x[i] *= scale;
+  return x;
+}
 
 async function main() {
   setBackend(kernel);
-  const x = fill(96 * 55 * 55), dy = fill(x.length), out = new Float32Array(x.length);
+  const x = input(96 * 55 * 55), dy = fill(x.length), out = new Float32Array(x.length);
   const rows = [];
   for (const layout of ['NCHW', 'NHWC']) {
     const shape = layout === 'NCHW' ? [1, 96, 55, 55] : [1, 55, 55, 96];
@@ -31,7 +43,7 @@ async function main() {
     const backward = await medianMicros(() => { lrnBackward(x, dy, { shape, layout, out }); });
     rows.push([layout, 'backward', backward, backward / base]);
   }
-  console.log(`kernel ${backend().kernel}, 1x96x55x55 float32 into out (median us, ratio to the beta 0.75 forward)\n`);
+  console.log(`kernel ${backend().kernel}, 1x96x55x55 float32 into out, input uniform(-${2 * scale}, ${2 * scale}) (median us, ratio to the beta 0.75 forward)\n`);
   console.log('| layout | call | median us | ratio |\n|---|---|---|---|');
   for (const [layout, call, t, r] of rows) console.log(`| ${layout} | ${call} | ${t.toFixed(1)} | ${r.toFixed(2)}x |`);
   const small = fill(8 * 16), smallOut = new Float32Array(small.length);

@@ -358,6 +358,7 @@ struct Fast {
   Beta beta;
   bool f32_power;  // the power can be taken in float32 (else every vector is redone in float64)
   bool small_k;    // k too small to hide an imprecise S: check S for underflow too
+  Consts consts;   // for redo_vector
 };
 
 Fast fast_of(const lrn::Params& p) {
@@ -380,7 +381,7 @@ Fast fast_of(const lrn::Params& p) {
   const int sum_terms = static_cast<int>(p.before + p.after + 2);
   return {series_of(p, sum_terms), V::setf(static_cast<float>(p.k)), V::setf(static_cast<float>(p.a)), V::setf(kHighB),
           V::setf(0x1p-100f), V::setf(0x1p26f), V::setf(s_limit),
-          V::setf(hi), V::setf(lo), V::setf(-beta), beta_kind(p.beta), f32_power, small_k};
+          V::setf(hi), V::setf(lo), V::setf(-beta), beta_kind(p.beta), f32_power, small_k, consts_of(p)};
 }
 
 // x * B^(-beta) on the fast paths: power_f32, or V::scale_pow for other betas where it exists.
@@ -408,21 +409,16 @@ LRN_INLINE bool fast_ok(F s, F b, const Fast& f) {
 }
 
 
-// x * B^(-beta) for the lanes of a vector that failed fast_ok, each in float64 from the original
-// values of its window: rows[w] holds window row w's values at this vector (nullptr past the
-// edges), centre the inputs being scaled.
-F slow_vector(const float* const* rows, int W, const float* centre, int64_t valid, const lrn::Params& p) {
-  alignas(64) float out[kF] = {};
-  for (int64_t i = 0; i < valid; ++i) {
-    double s = 0;
-    for (int w = 0; w < W; ++w) {
-      if (rows[w] == nullptr) continue;
-      const double v = rows[w][i];
-      s += v * v;
-    }
-    out[i] = static_cast<float>(static_cast<double>(centre[i]) * lrn::portable::inv_pow(p.k + p.a * s, p.beta));
+// x * B^(-beta) for a vector that failed fast_ok, from the original values of its window summed
+// in float64 (then finish: the series, a float32 or float64 power, or per lane the portable
+// formula): rows[w] holds window row w's values at this vector (nullptr past the edges), centre
+// the inputs being scaled; `valid` lanes exist.
+F redo_vector(const float* const* rows, int W, const float* centre, int64_t valid, const Consts& k) {
+  D s_lo = V::setd(0), s_hi = V::setd(0);
+  for (int w = 0; w < W; ++w) {
+    if (rows[w] != nullptr) add_squares(load_part(rows[w], valid), s_lo, s_hi);
   }
-  return V::loadf(out);
+  return finish(load_part(centre, valid), s_lo, s_hi, k);
 }
 
 // The sum of n vectors (float or double) as a balanced tree: fewer dependent adds, and the same
@@ -473,7 +469,7 @@ __attribute__((noinline)) F redo_nchw(const Strip& st, int64_t c, int v, F s, F 
     if (st.ring != nullptr) rows[w] = ring_slot<W, NV>(st.ring, row, v);
     else rows[w] = row >= 0 && row < p.channels ? st.xb + row * p.spatial_size + st.q0 + v * kF : nullptr;
   }
-  return slow_vector(rows, W, centre, st.valid, p);
+  return redo_vector(rows, W, centre, st.valid, st.f->consts);
 }
 
 // One walk down the channels of a strip of NV vectors starting at position q0 of every row: each
@@ -646,8 +642,7 @@ constexpr ForwardNchwD kForwardNchwD[kFloatRows] = {
 // The NHWC counterpart of redo_nchw: the window's original values are the lanes of three
 // consecutive vectors of channels (zeros past the edges).
 template <int L, int R>
-__attribute__((noinline)) F redo_nhwc(const lrn::Params& p, const Fast& f, F s, F b, F x_prev, F x_cur, F x_next,
-                                      int64_t valid) {
+__attribute__((noinline)) F redo_nhwc(const Fast& f, F s, F b, F x_prev, F x_cur, F x_next, int64_t valid) {
   if (fast_ok(s, b, f)) return power_fast(x_cur, b, f);
   constexpr int W = L + R + 1;
   alignas(64) float three[3 * kF];
@@ -656,7 +651,7 @@ __attribute__((noinline)) F redo_nhwc(const lrn::Params& p, const Fast& f, F s, 
   V::storef(three + 2 * kF, x_next);
   const float* rows[W];
   for (int w = 0; w < W; ++w) rows[w] = three + kF + w - L;
-  return slow_vector(rows, W, three + kF, valid, p);
+  return redo_vector(rows, W, three + kF, valid, f.consts);
 }
 
 // NHWC with the window built in registers (ISAs with a two-vector align, Ops::kShiftInRegisters):
@@ -696,7 +691,7 @@ void forward_nhwc_shift(const lrn::Params& p, const float* x, float* y) {
         out = series_scale(x_cur, s, f.series);
       } else {
         const F bb = V::fmaf(f.a, s, f.k);
-        out = quick_ok(s, f) ? power_fast(x_cur, bb, f) : redo_nhwc<L, R>(p, f, s, bb, x_prev, x_cur, x_next, valid);
+        out = quick_ok(s, f) ? power_fast(x_cur, bb, f) : redo_nhwc<L, R>(f, s, bb, x_prev, x_cur, x_next, valid);
       }
       store_part(yp + at, out, valid);
       x_prev = x_cur;
@@ -742,9 +737,9 @@ void forward_nhwc_fast(const lrn::Params& p, const float* x, float* y, float* wo
       } else if (fast_ok(s, bb, f)) {
         V::storef(dst, power_fast(xc, bb, f));
       } else {
-        for (int64_t i = 0; i < valid; ++i) {
-          dst[i] = forward_scalar(row, 1, imax(0, c + i - L), imin(C - 1, c + i + R), c + i, p);
-        }
+        const float* rows[W];
+        for (int j = 0; j < W; ++j) rows[j] = window + j;  // the zero pads stand for the edges
+        V::storef(dst, redo_vector(rows, W, row + c, valid, f.consts));
       }
       if (valid < kF) memcpy(out + c, tail, valid * sizeof(float));
     }
@@ -1450,6 +1445,7 @@ bool backward_strip_f32(const lrn::Params& p, const BackF32& f, const Rows& in, 
     const F out = V::fmaf(V::setf(-1.0f), t2, t1);
     if (kPartial) store_part(dxb + i * S + q0, out, valid);
     else V::storef(dxb + i * S + q0, out);
+    if (!ok) return false;  // data past the series' range usually fails at once: stop early
   }
   return ok;
 }
@@ -1597,7 +1593,7 @@ void backward_nhwc_f32(const lrn::Params& p, const float* x, const float* dy, fl
       const float* xp = x + pos * C;
       const float* dyp = dy + pos * C;
       bool ok = true;
-      for (int64_t c = 0; c < C; c += kF) {
+      for (int64_t c = 0; c < C && ok; c += kF) {
         F terms[W];
         LRN_UNROLL
         for (int w = 0; w < W; ++w) terms[w] = V::loadf(s + c + w);
@@ -1681,11 +1677,19 @@ size_t workspace_bytes(const lrn::Params& p) {
   return simd > portable ? simd : portable;
 }
 
+// Windows of up to kFloatRows sum in float32 where the float32 power takes beta (float32_power)
+// or the series does (with float32 sums' error: then only the vectors past its range are redone
+// from float64 sums). Wider windows, and other betas, sum in float64.
+bool float_sums(const lrn::Params& p) {
+  const int64_t W = p.before + p.after + 1;
+  if (W > kFloatRows) return false;
+  return float32_power(p.beta) || lrn::series::small_sum_series(p.k, p.a, p.beta, 0x1p-24, static_cast<int>(W + 1)).usable;
+}
+
 void forward_f32(const lrn::Params& p, const float* x, float* y, void* work) {
   if (p.length() == 0) return;
   if (p.region == lrn::Region::WithinChannel) forward_within(p, x, y, static_cast<double*>(work));
-  // Wide windows, and betas the float32 power does not take (see float32_power), sum in float64.
-  else if (p.before + p.after + 1 > kFloatRows || !float32_power(p.beta)) {
+  else if (!float_sums(p)) {
     if (p.layout == lrn::Layout::NCHW && p.before + p.after + 1 <= kFloatRows) kForwardNchwD[p.before + p.after](p, x, y);
     else if (p.layout == lrn::Layout::NCHW) forward_nchw_wide(p, x, y, static_cast<float*>(work));
     else forward_nhwc_wide(p, x, y, static_cast<double*>(work));
