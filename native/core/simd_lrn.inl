@@ -1106,6 +1106,23 @@ int64_t within_workspace_doubles(const lrn::Params& p) {
   return within_float64_doubles(p) + within_2d_floats(p, p.layout == lrn::Layout::NHWC ? p.channels : 1) / 2 + 1;
 }
 
+// Whether the series for `beta` (float32 sums of W terms) likely covers the data: 64 vectors
+// spread over the input, each square times W under its limit. A guess about speed only: paths
+// that rely on the series redo the vectors past its range one at a time, correctly but several
+// times slower than the float64 paths.
+bool series_fits_sample(const lrn::Params& p, double beta, const float* x) {
+  const int64_t W = p.before + p.after + 1;
+  const lrn::series::Series s = lrn::series::small_sum_series(p.k, p.a, beta, 0x1p-24, static_cast<int>(W + 1));
+  if (!s.usable) return false;
+  const F max_square = V::setf(static_cast<float>(s.s_limit / static_cast<double>(W)));
+  const int64_t n = p.length(), step = imax(kF, n / 64);
+  for (int64_t i = 0; i < n; i += step) {
+    const F v = load_part(x + i, n - i);
+    if (!V::all(V::le(V::mulf(v, v), max_square))) return false;
+  }
+  return true;
+}
+
 // ---- backward, all in float64 vectors -------------------------------------------------------
 
 // B^(-beta) for two double vectors (same formulas as portable::inv_pow, so the same results).
@@ -1648,7 +1665,7 @@ constexpr BackwardNhwcF32 kBackwardNhwcF32[kFloatRows] = {
 void backward_nhwc(const lrn::Params& p, const float* x, const float* dy, float* dx, void* work) {
   const NhwcBackD d = nhwc_back_d_of(p, work);
   const int64_t W = p.before + p.after + 1;
-  if (W <= kFloatRows) {
+  if (W <= kFloatRows && series_fits_sample(p, p.beta + 1, x)) {
     float* fwork = reinterpret_cast<float*>(static_cast<double*>(work) + nhwc_back_d_doubles(p)) + nhwc_back_d_floats(p);
     return kBackwardNhwcF32[W - 1](p, x, dy, dx, d, fwork);
   }
@@ -1677,19 +1694,18 @@ size_t workspace_bytes(const lrn::Params& p) {
   return simd > portable ? simd : portable;
 }
 
-// Windows of up to kFloatRows sum in float32 where the float32 power takes beta (float32_power)
-// or the series does (with float32 sums' error: then only the vectors past its range are redone
-// from float64 sums). Wider windows, and other betas, sum in float64.
-bool float_sums(const lrn::Params& p) {
-  const int64_t W = p.before + p.after + 1;
-  if (W > kFloatRows) return false;
-  return float32_power(p.beta) || lrn::series::small_sum_series(p.k, p.a, p.beta, 0x1p-24, static_cast<int>(W + 1)).usable;
+
+// Windows of up to kFloatRows sum in float32 where the float32 power takes beta
+// (float32_power), or where the series does and likely covers the data.
+bool float_sums(const lrn::Params& p, const float* x) {
+  if (p.before + p.after + 1 > kFloatRows) return false;
+  return float32_power(p.beta) || series_fits_sample(p, p.beta, x);
 }
 
 void forward_f32(const lrn::Params& p, const float* x, float* y, void* work) {
   if (p.length() == 0) return;
   if (p.region == lrn::Region::WithinChannel) forward_within(p, x, y, static_cast<double*>(work));
-  else if (!float_sums(p)) {
+  else if (!float_sums(p, x)) {
     if (p.layout == lrn::Layout::NCHW && p.before + p.after + 1 <= kFloatRows) kForwardNchwD[p.before + p.after](p, x, y);
     else if (p.layout == lrn::Layout::NCHW) forward_nchw_wide(p, x, y, static_cast<float*>(work));
     else forward_nhwc_wide(p, x, y, static_cast<double*>(work));
@@ -1701,7 +1717,10 @@ void forward_f32(const lrn::Params& p, const float* x, float* y, void* work) {
 void backward_f32(const lrn::Params& p, const float* x, const float* dy, float* dx, void* work) {
   if (p.length() == 0) return;
   if (p.region == lrn::Region::WithinChannel) lrn::portable::backward(p, x, dy, dx, work);
-  else if (p.layout == lrn::Layout::NCHW && p.before + p.after + 1 <= kFloatRows) kBackwardNchw[p.before + p.after](p, x, dy, dx, static_cast<float*>(work));
+  // The float32 backward where its series (B^(-beta-1)) likely covers the data.
+  else if (p.layout == lrn::Layout::NCHW && p.before + p.after + 1 <= kFloatRows && series_fits_sample(p, p.beta + 1, x)) {
+    kBackwardNchw[p.before + p.after](p, x, dy, dx, static_cast<float*>(work));
+  }
   else if (p.layout == lrn::Layout::NCHW) backward_nchw(p, x, dy, dx, static_cast<double*>(work));
   else backward_nhwc(p, x, dy, dx, work);
 }
