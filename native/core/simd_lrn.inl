@@ -12,6 +12,10 @@
 // For float64 exp/log: bits(D) / from_bits, and 64-bit integer lanes with seti, addi, subi, andi,
 // ori, srli52, slli52.
 //
+// Speed: where a*S/k is small for a whole vector, B^(-beta) is a short series in S (lrn::series;
+// Series below), which is also exact enough to take float32 window sums for any beta; the
+// float32 backward and within-channel paths rest on it. Otherwise:
+//
 // Accuracy: windows of up to 8 channels sum their squares in float32 (at most 8 roundings, a few
 // units in the last place at worst) when beta is 0, 0.5, 0.75 or 1, or any beta up to 1 where V
 // has a float32 power (kPowF32, scale_pow); wider windows and larger betas (which would amplify
