@@ -56,16 +56,43 @@ struct Array {
   size_t bytes() const { return length * (type == napi_float32_array ? 4 : 8); }
 };
 
-bool float_array(const Napi::Value& v, Array* out) {
-  if (!v.IsTypedArray()) return false;
-  const Napi::TypedArray t = v.As<Napi::TypedArray>();
-  const napi_typedarray_type type = t.TypedArrayType();
-  if (type != napi_float32_array && type != napi_float64_array) return false;
-  void* data = type == napi_float32_array ? static_cast<void*>(t.As<Napi::Float32Array>().Data())
-                                          : static_cast<void*>(t.As<Napi::Float64Array>().Data());
-  *out = {type, data, t.ElementLength()};
-  return true;
+// One napi_get_typedarray_info per array (its data pointer includes the view's byteOffset): the
+// wrapper classes ask again for each property, and a small call is mostly this overhead.
+bool typed_array(const Napi::Value& v, Array* out) {
+  bool is = false;
+  if (napi_is_typedarray(v.Env(), v, &is) != napi_ok || !is) return false;
+  return napi_get_typedarray_info(v.Env(), v, &out->type, &out->length, &out->data, nullptr, nullptr) == napi_ok;
 }
+
+bool float_array(const Napi::Value& v, Array* out) {
+  return typed_array(v, out) && (out->type == napi_float32_array || out->type == napi_float64_array);
+}
+
+// The spatial dimensions, without a heap allocation up to eight of them.
+class Dims {
+ public:
+  void clear() {
+    n_ = 0;
+    large_.clear();
+  }
+  void push_back(int64_t d) {
+    if (n_ < kSmall) small_[n_] = d;
+    else if (n_ == kSmall) large_.assign(small_, small_ + kSmall), large_.push_back(d);
+    else large_.push_back(d);
+    ++n_;
+  }
+  const int64_t* data() const { return n_ <= kSmall ? small_ : large_.data(); }
+  size_t size() const { return n_; }
+  bool empty() const { return n_ == 0; }
+  const int64_t* begin() const { return data(); }
+  const int64_t* end() const { return data() + n_; }
+
+ private:
+  static constexpr size_t kSmall = 8;
+  int64_t small_[kSmall] = {};
+  std::vector<int64_t> large_;
+  size_t n_ = 0;
+};
 
 bool partly_overlap(const Array& a, const Array& b) {
   if (a.data == b.data || a.length == 0 || b.length == 0) return false;
@@ -77,14 +104,12 @@ bool whole(double v) { return std::isfinite(v) && v >= 0 && v == std::floor(v) &
 
 // Reads the geometry into `p` (and `dims`), checking every number and that the shape's element
 // count, computed without overflow, equals `length`. Returns an error message or nullptr.
-const char* read_geometry(const Napi::Value& v, size_t length, lrn::Params* p, std::vector<int64_t>* dims) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
-    return "geometry must be a Float64Array";
-  }
-  const Napi::Float64Array g = v.As<Napi::Float64Array>();
-  const size_t n = g.ElementLength();
+const char* read_geometry(const Napi::Value& v, size_t length, lrn::Params* p, Dims* dims) {
+  Array g;
+  if (!typed_array(v, &g) || g.type != napi_float64_array) return "geometry must be a Float64Array";
+  const size_t n = g.length;
   if (n < kGeometryFixed) return "geometry is too short";
-  const double* d = g.Data();
+  const double* d = static_cast<const double*>(g.data);
   if ((d[0] != 0 && d[0] != 1) || (d[1] != 0 && d[1] != 1)) return "layout and region must be 0 or 1";
   for (size_t i : {2, 3, 4, 5}) {
     if (!whole(d[i])) return "batch, channels and window offsets must be non-negative integers";
@@ -142,8 +167,10 @@ Napi::Value Throw(Napi::Env env, bool range, const char* what) {
 }
 
 const lrn::Kernel* kernel_arg(const Napi::CallbackInfo& info) {
-  if (!info[0].IsString()) return nullptr;
-  return lrn::find_kernel(info[0].As<Napi::String>().Utf8Value().c_str());
+  char name[32];
+  size_t length = 0;
+  if (napi_get_value_string_utf8(info.Env(), info[0], name, sizeof name, &length) != napi_ok) return nullptr;
+  return length + 1 < sizeof name ? lrn::find_kernel(name) : nullptr;
 }
 
 Napi::Value Kernels(const Napi::CallbackInfo& info) {
@@ -163,11 +190,12 @@ struct Job {
   bool backward = false;
   Array a[3];
   lrn::Params p;
-  std::vector<int64_t> dims;
+  Dims dims;
+  size_t work_bytes = 0;
 
   void run() {
     if (p.length() == 0) return;
-    void* work = workspace.get(kernel->workspace_bytes(p));
+    void* work = workspace.get(work_bytes);
     if (work == nullptr) std::abort();  // checked by reserve() before the job starts
     if (a[0].type == napi_float32_array) {
       const auto* x = static_cast<const float*>(a[0].data);
@@ -204,13 +232,14 @@ bool prepare(const Napi::CallbackInfo& info, bool backward, Job* job) {
     return Throw(env, true, error), false;
   }
   job->p.spatial = job->dims.data();
+  job->work_bytes = job->p.length() > 0 ? job->kernel->workspace_bytes(job->p) : 0;
   return true;
 }
 
 Napi::Value Run(const Napi::CallbackInfo& info, bool backward) {
   Job job;
   if (!prepare(info, backward, &job)) return info.Env().Undefined();
-  if (job.p.length() > 0 && workspace.get(job.kernel->workspace_bytes(job.p)) == nullptr) {
+  if (job.p.length() > 0 && workspace.get(job.work_bytes) == nullptr) {
     return Throw(info.Env(), true, "out of memory for the kernel's work space");
   }
   job.run();
@@ -233,7 +262,7 @@ class Worker : public Napi::AsyncWorker {
 
  protected:
   void Execute() override {
-    if (job_.p.length() > 0 && workspace.get(job_.kernel->workspace_bytes(job_.p)) == nullptr) {
+    if (job_.p.length() > 0 && workspace.get(job_.work_bytes) == nullptr) {
       SetError("local-response-norm addon: out of memory for the kernel's work space");
       return;
     }
