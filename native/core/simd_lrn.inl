@@ -1569,7 +1569,8 @@ void backward_nhwc_position(const lrn::Params& p, const NhwcBackD& d, const floa
   }
 }
 
-// NHWC backward in float32 (as backward_strip_f32, checked per vector), windows of W <= 8, in
+// NHWC backward in float32 (as backward_strip_f32, checked per vector, with the position's whole
+// sum |t| standing for each window's: cheaper, and a bound of it), windows of W <= 8, in
 // three stages a position apart, each reading buffers the previous stage wrote a position
 // earlier (a load spanning two just-written vectors waits for both stores to retire): squares of
 // position pos + 1 into a padded buffer; S, t, |t| and dy*B^-beta of position pos; dx of position
@@ -1588,7 +1589,6 @@ void backward_nhwc_f32(const lrn::Params& p, const float* x, const float* dy, fl
   const BackF32 f = back_f32_of(p);
   float* sq[2] = {work, work + width};                   // squares at L + c
   float* tt[2] = {work + 2 * width, work + 3 * width};   // t at R + c
-  float* mg[2] = {work + 4 * width, work + 5 * width};   // |t| at R + c
   float* t1[2] = {work + 6 * width, work + 6 * width + C + kF};
   float* out = work + 6 * width + 2 * (C + kF);
   fill_zero(work, 6 * width);
@@ -1603,14 +1603,15 @@ void backward_nhwc_f32(const lrn::Params& p, const float* x, const float* dy, fl
     }
   };
   bool ok_prev = true, ok_cur = true;
+  float mag_sum[2] = {0, 0};
   if (positions > 0) squares(0);
   for (int64_t pos = 0; pos <= positions; ++pos) {
     if (pos + 1 < positions) squares(pos + 1);
     if (pos < positions) {
       const float* s = sq[pos & 1];
       float* t = tt[pos & 1] + R;
-      float* m = mg[pos & 1] + R;
       float* u = t1[pos & 1];
+      F mag = V::zerof();
       const float* xp = x + pos * C;
       const float* dyp = dy + pos * C;
       bool ok = true;
@@ -1624,15 +1625,21 @@ void backward_nhwc_f32(const lrn::Params& p, const float* x, const float* dy, fl
         const F q = series_scale(V::setf(1.0f), sum, f.q);
         const F tc = V::mulf(V::mulf(dyc, xc), q);  // zero past the last channel
         V::storef(t + c, tc);
-        V::storef(m + c, absf(tc));
+        mag = V::addf(mag, absf(tc));
         V::storef(u + c, V::mulf(dyc, V::mulf(q, V::fmaf(f.a, sum, f.k))));
       }
       ok_cur = ok;
+      // sum |t| over the whole position: an upper bound of every window's, for the checks
+      alignas(64) float lanes[kF];
+      V::storef(lanes, mag);
+      float total = 0;
+      for (int j = 0; j < kF; ++j) total += lanes[j];
+      mag_sum[pos & 1] = total;
     }
     if (pos > 0) {
       const int64_t at = pos - 1;
       const float* t = tt[at & 1];
-      const float* m = mg[at & 1];
+      const F mag = V::addf(V::setf(mag_sum[at & 1]), f.tiny);
       const float* u = t1[at & 1];
       const float* xp = x + at * C;
       // Out of place straight into dx (a failed position is simply rewritten); in place into a
@@ -1640,16 +1647,13 @@ void backward_nhwc_f32(const lrn::Params& p, const float* x, const float* dy, fl
       float* dst = in_place ? out : dx + at * C;
       bool ok = ok_prev;
       for (int64_t c = 0; c < C && ok; c += kF) {
-        F ts[W], ms[W];
+        F ts[W];
         LRN_UNROLL
-        for (int w = 0; w < W; ++w) {
-          ts[w] = V::loadf(t + c + w);
-          ms[w] = V::loadf(m + c + w);
-        }
+        for (int w = 0; w < W; ++w) ts[w] = V::loadf(t + c + w);
         const F t1v = V::loadf(u + c);
         const F cx = V::mulf(f.two_a_beta, load_part(xp + c, C - c));
         const F t2 = V::mulf(cx, sum_tree<W>(ts));
-        const F bound = V::fmaf(absf(cx), V::addf(sum_tree<W>(ms), f.tiny), f.tiny);
+        const F bound = V::fmaf(absf(cx), mag, f.tiny);
         ok &= V::all(V::le(bound, V::mulf(f.sixteen, V::addf(absf(t1v), absf(t2)))));
         store_part(dst + c, V::fmaf(V::setf(-1.0f), t2, t1v), C - c);
       }
