@@ -39,6 +39,7 @@ struct V {
   static F addf(F a, F b) { return _mm256_add_ps(a, b); }
   static F fmaf(F a, F b, F c) { return _mm256_fmadd_ps(a, b, c); }
   static F maxf(F a, F b) { return _mm256_max_ps(a, b); }
+  static F absf(F a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
   using I64 = __m256i;
   static I64 bits(D v) { return _mm256_castpd_si256(v); }
   static D from_bits(I64 v) { return _mm256_castsi256_pd(v); }

@@ -40,6 +40,7 @@ struct V {
   static F addf(F a, F b) { return _mm512_add_ps(a, b); }
   static F fmaf(F a, F b, F c) { return _mm512_fmadd_ps(a, b, c); }
   static F maxf(F a, F b) { return _mm512_max_ps(a, b); }
+  static F absf(F a) { return _mm512_abs_ps(a); }
   using I64 = __m512i;
   static I64 bits(D v) { return _mm512_castpd_si512(v); }
   static D from_bits(I64 v) { return _mm512_castsi512_pd(v); }

@@ -4,7 +4,7 @@
 //
 // V provides: kF float lanes, F (kF floats), D (kF/2 doubles); loadf/storef (unaligned), lo/hi
 // (widen each half of an F to D), narrow(D, D) -> F, setf/setd, addd/subd/muld/divd/sqrtd,
-// fmad(a, b, c) = a*b + c, loadd/stored, addf/mulf/divf/sqrtf/fmaf, rsqrtf (~1 ulp), scale_m075
+// fmad(a, b, c) = a*b + c, loadd/stored, addf/mulf/divf/sqrtf/fmaf/absf, rsqrtf (~1 ulp), scale_m075
 // (x * b^-0.75, a few units of 2^-24), load_n/store_n and load_nd/store_nd (floats, doubles:
 // the first n lanes only; loads zero the rest), zerof, maxf, between(F, lo, hi) (all lanes inside, false for NaN), masks M with
 // ge/le/lt, and_/or_, all; kRegisters (vector registers); kShiftInRegisters, and when true
@@ -1403,7 +1403,6 @@ BackF32 back_f32_of(const lrn::Params& p) {
           V::setf(0x1p-120f)};
 }
 
-LRN_INLINE F absf(F v) { return V::maxf(v, V::mulf(v, V::setf(-1.0f))); }
 
 // backward_strip in float32 (out of place only): false when some vector failed a check, the
 // strip's outputs then incomplete.
@@ -1451,7 +1450,7 @@ bool backward_strip_f32(const lrn::Params& p, const BackF32& f, const Rows& in, 
       const F q = series_scale(V::setf(1.0f), sum, f.q);  // B^(-beta-1)
       const F tc = V::mulf(V::mulf(dyc, xc), q);
       t[W - 1] = tc;
-      mag[W - 1] = absf(tc);
+      mag[W - 1] = V::absf(tc);
       V::storef(term1[slot], V::mulf(dyc, V::mulf(q, V::fmaf(f.a, sum, f.k))));  // dy * B^(-beta-1) * B
     } else {
       t[W - 1] = mag[W - 1] = V::zerof();
@@ -1461,8 +1460,8 @@ bool backward_strip_f32(const lrn::Params& p, const BackF32& f, const Rows& in, 
     const F t1 = V::loadf(term1[slot >= L ? slot - L : slot - L + W]);
     const F cx = V::mulf(f.two_a_beta, load(xb + i * rs));
     const F t2 = V::mulf(cx, sum_tree<W>(t));
-    const F bound = V::fmaf(absf(cx), V::addf(sum_tree<W>(mag), f.tiny), f.tiny);
-    ok &= V::all(V::le(bound, V::mulf(f.sixteen, V::addf(absf(t1), absf(t2)))));
+    const F bound = V::fmaf(V::absf(cx), V::addf(sum_tree<W>(mag), f.tiny), f.tiny);
+    ok &= V::all(V::le(bound, V::mulf(f.sixteen, V::addf(V::absf(t1), V::absf(t2)))));
     const F out = V::fmaf(V::setf(-1.0f), t2, t1);
     if (kPartial) store_part(dxb + i * S + q0, out, valid);
     else V::storef(dxb + i * S + q0, out);
@@ -1625,7 +1624,7 @@ void backward_nhwc_f32(const lrn::Params& p, const float* x, const float* dy, fl
         const F q = series_scale(V::setf(1.0f), sum, f.q);
         const F tc = V::mulf(V::mulf(dyc, xc), q);  // zero past the last channel
         V::storef(t + c, tc);
-        mag = V::addf(mag, absf(tc));
+        mag = V::addf(mag, V::absf(tc));
         V::storef(u + c, V::mulf(dyc, V::mulf(q, V::fmaf(f.a, sum, f.k))));
       }
       ok_cur = ok;
@@ -1653,8 +1652,8 @@ void backward_nhwc_f32(const lrn::Params& p, const float* x, const float* dy, fl
         const F t1v = V::loadf(u + c);
         const F cx = V::mulf(f.two_a_beta, load_part(xp + c, C - c));
         const F t2 = V::mulf(cx, sum_tree<W>(ts));
-        const F bound = V::fmaf(absf(cx), mag, f.tiny);
-        ok &= V::all(V::le(bound, V::mulf(f.sixteen, V::addf(absf(t1v), absf(t2)))));
+        const F bound = V::fmaf(V::absf(cx), mag, f.tiny);
+        ok &= V::all(V::le(bound, V::mulf(f.sixteen, V::addf(V::absf(t1v), V::absf(t2)))));
         store_part(dst + c, V::fmaf(V::setf(-1.0f), t2, t1v), C - c);
       }
       if (!ok) backward_nhwc_position(p, d, x, dy, dx, at);
