@@ -22,7 +22,7 @@ const awkward = fc.record({
   beta: fc.constantFrom(0.75, 0.5, 1, 0, 0.6, 1.3),
   k: fc.constantFrom(2, 1, 0.5, 0),
   dtype: fc.constantFrom('float32', 'float64'),
-  magnitude: fc.constantFrom<Magnitude>('unit', 'huge', 'tiny', 'mixed', 'special', 'zeros'),
+  magnitude: fc.constantFrom<Magnitude>('unit', 'huge', 'tiny', 'mixed', 'special', 'zeros', 'spread'),
   offset: fc.integer({ min: 0, max: 5 }),
   seed: fc.integer(),
 });

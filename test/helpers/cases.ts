@@ -3,7 +3,9 @@ import fc from 'fast-check';
 import type { LrnOptions } from '../../lib/index.js';
 import type { RefPreset } from './reference.js';
 
-export type Magnitude = 'unit' | 'tiny' | 'huge' | 'mixed' | 'zeros' | 'special';
+// spread: 1e-2 .. 1e2, so that a*S/k falls on both sides of where the native kernels' series
+// gives way to the power (and their float32 backward to float64).
+export type Magnitude = 'unit' | 'tiny' | 'huge' | 'mixed' | 'zeros' | 'special' | 'spread';
 
 export interface Case {
   options: LrnOptions & { shape: number[]; preset: RefPreset; layout: 'NCHW' | 'NHWC'; region: 'across-channels' | 'within-channel' };
@@ -41,6 +43,7 @@ export function values(c: Pick<Case, 'dtype' | 'magnitude' | 'seed'>, length: nu
       case 'huge': v = sign * (1 + next() * 2.4) * 10 ** (hi - next() * 8); break;
       case 'mixed': v = sign * (1 + next() * 2.4) * 10 ** (lo + next() * (hi - lo)); break;
       case 'zeros': v = next() < 0.7 ? (sign > 0 ? 0 : -0) : sign * next(); break;
+      case 'spread': v = sign * 10 ** (next() * 4 - 2); break;
       case 'special': {
         const u = next();
         v = u < 0.05 ? NaN : u < 0.1 ? Infinity : u < 0.15 ? -Infinity : (next() * 2 - 1) * 10;
@@ -66,7 +69,7 @@ export const caseArbitrary: fc.Arbitrary<Case> = fc
     beta: fc.constantFrom(0, 0.5, 0.75, 1, 0.6, 1.3, 2),
     k: fc.constantFrom(0, 0.5, 1, 2),
     dtype: fc.constantFrom('float32', 'float64'),
-    magnitude: fc.constantFrom<Magnitude>('unit', 'tiny', 'huge', 'mixed', 'zeros', 'special'),
+    magnitude: fc.constantFrom<Magnitude>('unit', 'tiny', 'huge', 'mixed', 'zeros', 'special', 'spread'),
     seed: fc.integer(),
   })
   .map((r) => {
