@@ -1703,16 +1703,16 @@ size_t workspace_bytes(const lrn::Params& p) {
 
 
 // Windows of up to kFloatRows sum in float32 where the float32 power takes beta
-// (float32_power), or where the series does and likely covers the data.
-bool float_sums(const lrn::Params& p, const float* x) {
-  if (p.before + p.after + 1 > kFloatRows) return false;
-  return float32_power(p.beta) || series_fits_sample(p, p.beta, x);
+// (float32_power). Not where only the series would (as the backward does): the choice would
+// depend on the data, and lrnAsync's parts must give exactly the bytes of the whole call.
+bool float_sums(const lrn::Params& p) {
+  return p.before + p.after + 1 <= kFloatRows && float32_power(p.beta);
 }
 
 void forward_f32(const lrn::Params& p, const float* x, float* y, void* work) {
   if (p.length() == 0) return;
   if (p.region == lrn::Region::WithinChannel) forward_within(p, x, y, static_cast<double*>(work));
-  else if (!float_sums(p, x)) {
+  else if (!float_sums(p)) {
     if (p.layout == lrn::Layout::NCHW && p.before + p.after + 1 <= kFloatRows) kForwardNchwD[p.before + p.after](p, x, y);
     else if (p.layout == lrn::Layout::NCHW) forward_nchw_wide(p, x, y, static_cast<float*>(work));
     else forward_nhwc_wide(p, x, y, static_cast<double*>(work));
