@@ -230,6 +230,17 @@ LRN_INLINE F finish(F x, D s_lo, D s_hi, const Consts& c) {
   return V::loadf(xs);
 }
 
+// The sum of n vectors (float or double) as a balanced tree: fewer dependent adds, and the same
+// rounding whichever layout produced the terms.
+LRN_INLINE F add(F a, F b) { return V::addf(a, b); }
+LRN_INLINE D add(D a, D b) { return V::addd(a, b); }
+
+template <int N, class T>
+LRN_INLINE T sum_tree(const T* t) {
+  if constexpr (N == 1) return t[0];
+  else return add(sum_tree<N / 2>(t), sum_tree<N - N / 2>(t + N / 2));
+}
+
 // Adds the squares of v (in float64) to the two halves of a window sum.
 LRN_INLINE void add_squares(F v, D& s_lo, D& s_hi) {
   const D l = V::lo(v), h = V::hi(v);
@@ -307,39 +318,104 @@ Padded padded_of(const lrn::Params& p, int64_t before) {
 // are written while this one's are read, so loads never wait on just-stored overlapping data.
 int64_t nhwc_squares_width(const lrn::Params& p) { return (p.channels + 3 * kF) / kD * kD; }
 
-void forward_nhwc_wide(const lrn::Params& p, const float* x, float* y, double* work) {
+// One position's squares in float64, after kF zeros, into a buffer of nhwc_squares_width.
+void nhwc_squares_d(double* buf, const float* xp, int64_t C) {
+  for (int64_t c = 0; c < C; c += kF) {
+    const F v = load_part(xp + c, C - c);
+    const D l = V::lo(v), h = V::hi(v);
+    V::stored(buf + kF + c, V::muld(l, l));
+    V::stored(buf + kF + c + kD, V::muld(h, h));
+  }
+}
+
+// One position from its float64 squares (sq: channel 0's square, zeros on both sides).
+void nhwc_position_d(const lrn::Params& p, const Consts& k, const double* sq, const float* xp, float* out) {
   const int64_t C = p.channels, L = p.before, R = p.after;
+  for (int64_t c = 0; c < C; c += kF) {
+    const int64_t jlo = imax(-L, -(c + kF - 1)), jhi = imin(R, C - 1 - c);
+    D s_lo = V::setd(0), s_hi = V::setd(0);
+    for (int64_t j = jlo; j <= jhi; ++j) {
+      s_lo = V::addd(s_lo, V::loadd(sq + c + j));
+      s_hi = V::addd(s_hi, V::loadd(sq + c + j + kD));
+    }
+    const int64_t valid = imin(kF, C - c);
+    store_part(out + c, finish(load_part(xp + c, valid), s_lo, s_hi, k), valid);
+  }
+}
+
+// Squares of the next position are formed while this one is summed: shifted loads of
+// just-stored vectors would wait for the stores to retire.
+void forward_nhwc_wide(const lrn::Params& p, const float* x, float* y, double* work) {
+  const int64_t C = p.channels;
   const Consts k = consts_of(p);
   const int64_t width = nhwc_squares_width(p);
   double* bufs[2] = {work, work + width};
   fill_zero(work, 2 * width);
-  auto fill = [&](double* buf, const float* xp) {
+  const int64_t positions = p.batch * p.spatial_size;
+  if (positions > 0) nhwc_squares_d(bufs[0], x, C);
+  for (int64_t pos = 0; pos < positions; ++pos) {
+    if (pos + 1 < positions) nhwc_squares_d(bufs[(pos + 1) & 1], x + (pos + 1) * C, C);
+    nhwc_position_d(p, k, bufs[pos & 1] + kF, x + pos * C, y + pos * C);
+  }
+}
+
+// NHWC for a beta that only the series takes in float32 (windows of W <= 8): each position
+// tries float32 window sums and the series; a position with any sum past the series' range is
+// computed from float64 sums (as forward_nhwc_wide), so its bytes depend on its own values only.
+// Squares of the next position are formed while this one is summed (see forward_nhwc_wide).
+int64_t nhwc_series_floats(const lrn::Params& p) { return 2 * (p.before + p.channels + p.after + 2 * kF) + p.channels + kF; }
+
+template <int W>
+void forward_nhwc_series(const lrn::Params& p, const float* x, float* y, double* work) {
+  const int64_t C = p.channels, L = p.before, R = p.after;
+  const Consts k = consts_of(p);
+  const Series ser = series_of(p, W + 1);
+  const int64_t width = L + C + R + 2 * kF;
+  double* sqd = work;  // nhwc_squares_width, for a position past the series' range
+  float* sqf[2] = {reinterpret_cast<float*>(work + nhwc_squares_width(p)), nullptr};
+  sqf[1] = sqf[0] + width;
+  float* tmp = sqf[1] + width;  // in place: the outputs until the position is known good
+  fill_zero(sqd, nhwc_squares_width(p));
+  fill_zero(sqf[0], 2 * width);
+  const bool in_place = x == y;
+  auto squares = [&](int64_t pos) __attribute__((always_inline)) {
+    float* b = sqf[pos & 1] + L;
+    const float* in = x + pos * C;
     for (int64_t c = 0; c < C; c += kF) {
-      const F v = load_part(xp + c, C - c);
-      const D l = V::lo(v), h = V::hi(v);
-      V::stored(buf + kF + c, V::muld(l, l));
-      V::stored(buf + kF + c + kD, V::muld(h, h));
+      const F v = load_part(in + c, C - c);
+      V::storef(b + c, V::mulf(v, v));  // zeros past the last channel
     }
   };
   const int64_t positions = p.batch * p.spatial_size;
-  if (positions > 0) fill(bufs[0], x);
+  if (positions > 0) squares(0);
   for (int64_t pos = 0; pos < positions; ++pos) {
-    const double* sq = bufs[pos & 1] + kF;
-    if (pos + 1 < positions) fill(bufs[(pos + 1) & 1], x + (pos + 1) * C);
+    if (pos + 1 < positions) squares(pos + 1);
+    const float* sq = sqf[pos & 1];
     const float* xp = x + pos * C;
-    float* out = y + pos * C;
-    for (int64_t c = 0; c < C; c += kF) {
-      const int64_t jlo = imax(-L, -(c + kF - 1)), jhi = imin(R, C - 1 - c);
-      D s_lo = V::setd(0), s_hi = V::setd(0);
-      for (int64_t j = jlo; j <= jhi; ++j) {
-        s_lo = V::addd(s_lo, V::loadd(sq + c + j));
-        s_hi = V::addd(s_hi, V::loadd(sq + c + j + kD));
-      }
-      const int64_t valid = imin(kF, C - c);
-      store_part(out + c, finish(load_part(xp + c, valid), s_lo, s_hi, k), valid);
+    float* dst = in_place ? tmp : y + pos * C;
+    bool ok = true;
+    for (int64_t c = 0; c < C && ok; c += kF) {
+      F terms[W];
+      LRN_UNROLL
+      for (int w = 0; w < W; ++w) terms[w] = V::loadf(sq + c + w);
+      const F sum = sum_tree<W>(terms);
+      ok = series_ok(sum, ser);
+      store_part(dst + c, series_scale(load_part(xp + c, C - c), sum, ser), C - c);
+    }
+    if (!ok) {
+      nhwc_squares_d(sqd, xp, C);
+      nhwc_position_d(p, k, sqd + kF, xp, y + pos * C);
+    } else if (in_place) {
+      copy_floats(y + pos * C, tmp, C);
     }
   }
 }
+
+using ForwardNhwcSeries = void (*)(const lrn::Params&, const float*, float*, double*);
+constexpr ForwardNhwcSeries kForwardNhwcSeries[8] = {
+    forward_nhwc_series<1>, forward_nhwc_series<2>, forward_nhwc_series<3>, forward_nhwc_series<4>,
+    forward_nhwc_series<5>, forward_nhwc_series<6>, forward_nhwc_series<7>, forward_nhwc_series<8>,
+};
 
 // ---- forward with float32 window sums (windows of up to kFloatRows channels) ---------------
 
@@ -425,16 +501,6 @@ F redo_vector(const float* const* rows, int W, const float* centre, int64_t vali
   return finish(load_part(centre, valid), s_lo, s_hi, k);
 }
 
-// The sum of n vectors (float or double) as a balanced tree: fewer dependent adds, and the same
-// rounding whichever layout produced the terms.
-LRN_INLINE F add(F a, F b) { return V::addf(a, b); }
-LRN_INLINE D add(D a, D b) { return V::addd(a, b); }
-
-template <int N, class T>
-LRN_INLINE T sum_tree(const T* t) {
-  if constexpr (N == 1) return t[0];
-  else return add(sum_tree<N / 2>(t), sum_tree<N - N / 2>(t + N / 2));
-}
 
 // Vectors per NCHW strip: the window's squares stay in registers, W of them per vector, with
 // about half the register file left for the power.
@@ -1690,7 +1756,7 @@ size_t workspace_bytes(const lrn::Params& p) {
   const size_t nhwc = (pt.width + C + kF) * sizeof(double) + (2 * (px.width + p.after) + C + 2 * kF) * sizeof(float);
   const size_t nhwc_back = nhwc_back_d_doubles(p) * sizeof(double) + (nhwc_back_d_floats(p) + nhwc_back_f32_floats(p)) * sizeof(float);
   const size_t within = static_cast<size_t>(within_workspace_doubles(p)) * sizeof(double);
-  const size_t nhwc_wide = static_cast<size_t>(2 * nhwc_squares_width(p)) * sizeof(double);
+  const size_t nhwc_wide = static_cast<size_t>(2 * nhwc_squares_width(p)) * sizeof(double) + nhwc_series_floats(p) * sizeof(float);
   const size_t strip_copy = 2 * C * kF * sizeof(float);  // backward_nchw_walk in place
   size_t simd = nchw > nhwc ? nchw : nhwc;
   simd = simd > strip_copy ? simd : strip_copy;
@@ -1709,12 +1775,18 @@ bool float_sums(const lrn::Params& p) {
   return p.before + p.after + 1 <= kFloatRows && float32_power(p.beta);
 }
 
+// The float32-sum series is usable for these parameters (windows of up to kFloatRows).
+bool series_takes(const lrn::Params& p) {
+  return lrn::series::small_sum_series(p.k, p.a, p.beta, 0x1p-24, static_cast<int>(p.before + p.after + 2)).usable;
+}
+
 void forward_f32(const lrn::Params& p, const float* x, float* y, void* work) {
   if (p.length() == 0) return;
   if (p.region == lrn::Region::WithinChannel) forward_within(p, x, y, static_cast<double*>(work));
   else if (!float_sums(p)) {
     if (p.layout == lrn::Layout::NCHW && p.before + p.after + 1 <= kFloatRows) kForwardNchwD[p.before + p.after](p, x, y);
     else if (p.layout == lrn::Layout::NCHW) forward_nchw_wide(p, x, y, static_cast<float*>(work));
+    else if (p.before + p.after + 1 <= kFloatRows && series_takes(p)) kForwardNhwcSeries[p.before + p.after](p, x, y, static_cast<double*>(work));
     else forward_nhwc_wide(p, x, y, static_cast<double*>(work));
   } else {
     kForwardFast[p.before + p.after](p, x, y, static_cast<float*>(work));
