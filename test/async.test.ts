@@ -7,24 +7,27 @@ import { backend, concurrency, lrn, lrnAsync, setBackend, type LrnOptions } from
 import { split } from '../lib/native.js';
 import { makePlan } from '../lib/options.js';
 import { forEachBackend } from './helpers/backends.js';
-import { values } from './helpers/cases.js';
+import { values, type Magnitude } from './helpers/cases.js';
 
 /** Same bytes (NaN-safe, and much faster than a deep equality on large arrays). */
 const sameBytes = (a: ArrayBufferView, b: ArrayBufferView) =>
   Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
-const LARGE: Array<[string, LrnOptions & { shape: number[] }]> = [
+const LARGE: Array<[string, LrnOptions & { shape: number[] }, Magnitude?]> = [
   ['NCHW across, batch 5', { shape: [5, 24, 31, 29] }],
   ['NHWC across, one image', { shape: [1, 61, 59, 24], layout: 'NHWC', preset: 'onnx', size: 4, alpha: 0.1 }],
   ['NCHW within', { shape: [3, 8, 67, 71], region: 'within-channel', size: 3, alpha: 0.5 }],
   ['beta 0.6', { shape: [4, 17, 37, 41], beta: 0.6, alpha: 0.3 }],
+  // Values from 1e-2 to 1e2: positions on both sides of the native kernels' series range.
+  ['NHWC beta 1.3, spread values', { shape: [1, 97, 89, 24], layout: 'NHWC', beta: 1.3 }, 'spread'],
+  ['NCHW beta 1.3, spread values', { shape: [4, 24, 37, 41], beta: 1.3 }, 'spread'],
 ];
 
 forEachBackend(() => {
   describe('lrnAsync', () => {
-    it.each(LARGE)('%s: equals lrn for 1 to 5 threads, in place too', async (_, options) => {
+    it.each(LARGE)('%s: equals lrn for 1 to 5 threads, in place too', async (_, options, magnitude = 'unit') => {
       const length = options.shape.reduce((p, d) => p * d, 1);
-      const x = values({ dtype: 'float32', magnitude: 'unit', seed: length }, length);
+      const x = values({ dtype: 'float32', magnitude, seed: length }, length);
       const expected = lrn(x, options);
       for (const threads of [1, 2, 3, 5]) {
         expect(sameBytes(await lrnAsync(x, { ...options, threads }), expected)).toBe(true);
