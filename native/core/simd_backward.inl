@@ -1,0 +1,574 @@
+// Backward across channels: the float32 walks checked against SPEC's bound, and float64 vectors.
+// A part of simd_lrn.inl: included inside its anonymous namespace, after the parts listed
+// before it there; see that file for V and the accuracy rules.
+
+// Whether the series for `beta` (float32 sums of W terms) likely covers the data: 64 vectors
+// spread over the input, each square times W under its limit. A guess about speed only: paths
+// that rely on the series redo the vectors past its range one at a time, correctly but several
+// times slower than the float64 paths.
+bool series_fits_sample(const lrn::Params& p, double beta, const float* x) {
+  const int64_t W = p.before + p.after + 1;
+  const lrn::series::Series s = lrn::series::small_sum_series(p.k, p.a, beta, 0x1p-24, static_cast<int>(W + 1));
+  if (!s.usable) return false;
+  const F max_square = V::setf(static_cast<float>(s.s_limit / static_cast<double>(W)));
+  const int64_t n = p.length(), step = imax(kF, n / 64);
+  for (int64_t i = 0; i < n; i += step) {
+    const F v = load_part(x + i, n - i);
+    if (!V::all(V::le(V::mulf(v, v), max_square))) return false;
+  }
+  return true;
+}
+
+
+// ---- float64 vectors ---------------------------------------------------------------------
+
+// B^(-beta) for two double vectors (same formulas as portable::inv_pow, so the same results).
+LRN_INLINE D inv_pow_d(D b, const Consts& c) {
+  switch (c.beta) {
+    case Beta::Zero: return V::setd(1);
+    case Beta::Half: return V::divd(V::setd(1), V::sqrtd(b));
+    case Beta::One: return V::divd(V::setd(1), b);
+    case Beta::ThreeQuarters: {
+      const D s = V::sqrtd(b);
+      return V::divd(V::setd(1), V::muld(s, V::sqrtd(s)));
+    }
+    default: {
+      alignas(64) double bs[kD];
+      V::stored(bs, b);
+      for (int i = 0; i < kD; ++i) bs[i] = lrn::portable::inv_pow(bs[i], c.beta_value);
+      return V::loadd(bs);
+    }
+  }
+}
+
+// The backward's powers as series in S (lrn::series, float64): B^(-beta) and B^(-beta-1) for
+// vectors whose every S is at most `limit` (never where either series is unusable: limit -1).
+struct BackSeries {
+  F limit;
+  D p[lrn::series::kDegree + 1], q[lrn::series::kDegree + 1];
+};
+
+BackSeries back_series_of(const lrn::Params& p) {
+  // float64 window sums of exact squares: one rounding per term.
+  const int terms = static_cast<int>(p.before + p.after + 1);
+  const lrn::series::Series sp = lrn::series::small_sum_series(p.k, p.a, p.beta, 0x1p-53, terms);
+  const lrn::series::Series sq = lrn::series::small_sum_series(p.k, p.a, p.beta + 1, 0x1p-53, terms);
+  BackSeries out;
+  const double limit = sp.s_limit < sq.s_limit ? sp.s_limit : sq.s_limit;
+  // Compared with S rounded to float32: the limit's 2^-20 margin covers both roundings.
+  out.limit = V::setf(sp.usable && sq.usable ? static_cast<float>(limit < 0x1p127 ? limit : 0x1p127) : -1.0f);
+  for (int j = 0; j <= lrn::series::kDegree; ++j) {
+    out.p[j] = V::setd(sp.coeff[j]);
+    out.q[j] = V::setd(sq.coeff[j]);
+  }
+  return out;
+}
+
+LRN_INLINE D horner_d(const D* c, D s) {
+  D r = V::fmad(c[4], s, c[3]);
+  r = V::fmad(r, s, c[2]);
+  r = V::fmad(r, s, c[1]);
+  return V::fmad(r, s, c[0]);
+}
+
+// B^(-beta) and B^(-beta-1) for one vector's two halves of window sums, by the portable
+// formulas (square roots and divisions; the scalar power for other betas): what the series does
+// not cover, NaN and infinities included.
+__attribute__((noinline)) void powers_exact(D s_lo, D s_hi, const Consts& k, D* p, D* q) {
+  // k + a*S rounded twice, as the portable code computes it (see combine).
+  const D b_lo = V::addd(k.k, V::muld(k.a, s_lo)), b_hi = V::addd(k.k, V::muld(k.a, s_hi));
+  p[0] = inv_pow_d(b_lo, k);
+  p[1] = inv_pow_d(b_hi, k);
+  q[0] = V::divd(p[0], b_lo);
+  q[1] = V::divd(p[1], b_hi);
+}
+
+LRN_INLINE void backward_powers(D s_lo, D s_hi, const Consts& k, const BackSeries& bs, D* p, D* q) {
+  if (V::all(V::le(V::narrow(s_lo, s_hi), bs.limit))) {
+    p[0] = horner_d(bs.p, s_lo);
+    p[1] = horner_d(bs.p, s_hi);
+    q[0] = horner_d(bs.q, s_lo);
+    q[1] = horner_d(bs.q, s_hi);
+  } else {
+    powers_exact(s_lo, s_hi, k, p, q);
+  }
+}
+
+// Pass 1 for one vector: r = B^-beta and t = dy*x*B^(-beta-1) from the window sums.
+LRN_INLINE void factors(F x, F dy, D s_lo, D s_hi, const Consts& k, const BackSeries& bs, double* r, double* t) {
+  D pw[2], q[2];
+  backward_powers(s_lo, s_hi, k, bs, pw, q);
+  V::stored(r, pw[0]);
+  V::stored(r + kD, pw[1]);
+  V::stored(t, V::muld(V::muld(V::lo(dy), V::lo(x)), q[0]));
+  V::stored(t + kD, V::muld(V::muld(V::hi(dy), V::hi(x)), q[1]));
+}
+
+// Pass 2 for one vector: dx = dy*r - 2*a*beta * x * tsum.
+LRN_INLINE F combine(F x, F dy, const double* r, D ts_lo, D ts_hi, D two_a_beta) {
+  const D lo = V::muld(V::lo(dy), V::loadd(r)), hi = V::muld(V::hi(dy), V::loadd(r + kD));
+  // (2*a*beta * x) * tsum, as the portable code groups it: terms far beyond float32 that cancel
+  // exactly there must cancel here too, not leave a residue that rounds to infinity.
+  const D neg_lo = V::muld(V::muld(two_a_beta, V::lo(x)), ts_lo);
+  const D neg_hi = V::muld(V::muld(two_a_beta, V::hi(x)), ts_hi);
+  return V::narrow(V::subd(lo, neg_lo), V::subd(hi, neg_hi));
+}
+
+// Backward at one position in float64 (channel j at x[j * stride]), for the NCHW positions past
+// the last full vector. r and t are scratch of `channels` doubles each.
+void backward_position(const float* x, const float* dy, float* dx, int64_t stride, const lrn::Params& p,
+                       double* r, double* t) {
+  const int64_t C = p.channels;
+  for (int64_t c = 0; c < C; ++c) {
+    const int64_t lo = imax(0, c - p.before), hi = imin(C - 1, c + p.after);
+    double s = 0;
+    for (int64_t j = lo; j <= hi; ++j) {
+      const double v = x[j * stride];
+      s += v * v;
+    }
+    const double b = p.k + p.a * s;
+    r[c] = lrn::portable::inv_pow(b, p.beta);
+    t[c] = (static_cast<double>(dy[c * stride]) * static_cast<double>(x[c * stride])) * (r[c] / b);
+  }
+  const double two_a_beta = 2 * p.a * p.beta;
+  for (int64_t c = 0; c < C; ++c) {
+    const int64_t lo = imax(0, c - p.after), hi = imin(C - 1, c + p.before);
+    double ts = 0;
+    for (int64_t j = lo; j <= hi; ++j) ts += t[j];
+    const double v = static_cast<double>(dy[c * stride]) * r[c] - two_a_beta * static_cast<double>(x[c * stride]) * ts;
+    dx[c * stride] = static_cast<float>(v);
+  }
+}
+
+// NCHW: blocks of positions (a multiple of kF) of all channels, r and t kept per block; the
+// positions past the last full vector of a row go through backward_position.
+void backward_nchw(const lrn::Params& p, const float* x, const float* dy, float* dx, double* work) {
+  const int64_t C = p.channels, S = p.spatial_size;
+  const Consts k = consts_of(p);
+  const BackSeries bs = back_series_of(p);
+  const D two_a_beta = V::setd(2 * p.a * p.beta);
+  const int64_t block = block_positions(p);
+  double* r = work;
+  double* t = work + C * block;
+  const int64_t full = S / kF * kF;
+  for (int64_t b = 0; b < p.batch; ++b) {
+    const int64_t base = b * C * S;
+    for (int64_t q0 = 0; q0 < full; q0 += block) {
+      const int64_t count = imin(block, full - q0);
+      for (int64_t c = 0; c < C; ++c) {
+        const int64_t lo = imax(0, c - p.before), hi = imin(C - 1, c + p.after);
+        for (int64_t q = 0; q < count; q += kF) {
+          D s_lo = V::setd(0), s_hi = V::setd(0);
+          for (int64_t j = lo; j <= hi; ++j) add_squares(V::loadf(x + base + j * S + q0 + q), s_lo, s_hi);
+          const int64_t at = base + c * S + q0 + q;
+          factors(V::loadf(x + at), V::loadf(dy + at), s_lo, s_hi, k, bs, r + c * block + q, t + c * block + q);
+        }
+      }
+      // The c whose window holds i are [i - after, i + before]: the mirrored window.
+      for (int64_t c = 0; c < C; ++c) {
+        const int64_t lo = imax(0, c - p.after), hi = imin(C - 1, c + p.before);
+        for (int64_t q = 0; q < count; q += kF) {
+          D ts_lo = V::setd(0), ts_hi = V::setd(0);
+          for (int64_t j = lo; j <= hi; ++j) {
+            ts_lo = V::addd(ts_lo, V::loadd(t + j * block + q));
+            ts_hi = V::addd(ts_hi, V::loadd(t + j * block + q + kD));
+          }
+          const int64_t at = base + c * S + q0 + q;
+          V::storef(dx + at, combine(V::loadf(x + at), V::loadf(dy + at), r + c * block + q, ts_lo, ts_hi, two_a_beta));
+        }
+      }
+    }
+    for (int64_t q = full; q < S; ++q) backward_position(x + base + q, dy + base + q, dx + base + q, S, p, r, t);
+  }
+}
+
+// Where a strip's inputs are read: row c of x at x + c * stride + at (and of dy likewise): the
+// tensors themselves (stride S, at = the strip's first position) or an in-place copy.
+struct Rows {
+  const float* x;
+  const float* dy;
+  int64_t stride, at;
+};
+
+// NCHW backward in one walk down the channels of a strip of one vector of positions (windows of
+// W <= kFloatRows): at step c row c + R is squared into a ring of W float64 squares, channel c's
+// powers give its t (= dy*x*B^(-beta-1)) into a ring of W and its dy*B^(-beta) into a memory
+// ring, and channel i = c - L, whose mirrored window [i - R, i + L] the t ring now holds, is
+// finished. Row i is written after the last read of rows up to i, so dx may be x or dy.
+template <int W, bool kPartial>
+void backward_strip(const lrn::Params& p, const Consts& k, const BackSeries& bs, const Rows& in, float* dxb, int64_t q0,
+                    int64_t valid) {
+  const int64_t C = p.channels, S = p.spatial_size, L = p.before, R = p.after;
+  const float* xb = in.x;
+  const float* dyb = in.dy;
+  const int64_t at = in.at, rs = in.stride;
+  const D two_a_beta = V::setd(2 * p.a * p.beta);
+  auto load = [&](const float* row) __attribute__((always_inline)) {
+    return kPartial ? load_part(row + at, valid) : V::loadf(row + at);
+  };
+  D sq[W][2], t[W][2];
+  alignas(64) double term1[W][kF];  // dy*B^(-beta) of channels c - W + 1 .. c, by c % W
+  LRN_UNROLL
+  for (int w = 0; w < W; ++w) {
+    const int64_t row = w - L - 1;
+    F xv = V::zerof();
+    if (row >= 0 && row < C) xv = load(xb + row * rs);
+    const D l = V::lo(xv), h = V::hi(xv);
+    sq[w][0] = V::muld(l, l);
+    sq[w][1] = V::muld(h, h);
+    t[w][0] = t[w][1] = V::setd(0);
+  }
+  const bool prefetch_next = !kPartial && rs == S && q0 + 2 * kF <= S;
+  int64_t slot = 0;  // c % W
+  for (int64_t c = 0; c < C + L; ++c, slot = slot + 1 == W ? 0 : slot + 1) {
+    LRN_UNROLL
+    for (int w = 0; w + 1 < W; ++w) {
+      t[w][0] = t[w + 1][0];
+      t[w][1] = t[w + 1][1];
+    }
+    if (c < C) {
+      LRN_UNROLL
+      for (int w = 0; w + 1 < W; ++w) {
+        sq[w][0] = sq[w + 1][0];
+        sq[w][1] = sq[w + 1][1];
+      }
+      F xv = V::zerof();
+      if (c + R < C) {
+        xv = load(xb + (c + R) * rs);
+        if (prefetch_next) __builtin_prefetch(xb + (c + R) * rs + at + kF, 0, 3);
+      }
+      const D l = V::lo(xv), h = V::hi(xv);
+      sq[W - 1][0] = V::muld(l, l);
+      sq[W - 1][1] = V::muld(h, h);
+      D lo[W], hi[W];
+      LRN_UNROLL
+      for (int w = 0; w < W; ++w) {
+        lo[w] = sq[w][0];
+        hi[w] = sq[w][1];
+      }
+      D pw[2], q[2];
+      backward_powers(sum_tree<W>(lo), sum_tree<W>(hi), k, bs, pw, q);
+      const F xc = load(xb + c * rs), dyc = load(dyb + c * rs);
+      if (prefetch_next) __builtin_prefetch(dyb + c * rs + at + kF, 0, 3);
+      const D dy_lo = V::lo(dyc), dy_hi = V::hi(dyc);
+      t[W - 1][0] = V::muld(V::muld(dy_lo, V::lo(xc)), q[0]);
+      t[W - 1][1] = V::muld(V::muld(dy_hi, V::hi(xc)), q[1]);
+      V::stored(term1[slot], V::muld(dy_lo, pw[0]));
+      V::stored(term1[slot] + kD, V::muld(dy_hi, pw[1]));
+    } else {
+      t[W - 1][0] = t[W - 1][1] = V::setd(0);
+    }
+    if (c < L) continue;
+    const int64_t i = c - L;
+    const double* t1 = term1[slot >= L ? slot - L : slot - L + W];
+    D lo[W], hi[W];
+    LRN_UNROLL
+    for (int w = 0; w < W; ++w) {
+      lo[w] = t[w][0];
+      hi[w] = t[w][1];
+    }
+    const F xi = load(xb + i * rs);
+    // (2*a*beta * x) * tsum, as the portable code groups it (see combine).
+    const D neg_lo = V::muld(V::muld(two_a_beta, V::lo(xi)), sum_tree<W>(lo));
+    const D neg_hi = V::muld(V::muld(two_a_beta, V::hi(xi)), sum_tree<W>(hi));
+    const F out = V::narrow(V::subd(V::loadd(t1), neg_lo), V::subd(V::loadd(t1 + kD), neg_hi));
+    if (kPartial) store_part(dxb + i * S + q0, out, valid);
+    else V::storef(dxb + i * S + q0, out);
+  }
+}
+
+// The float32 backward: where S is in the series' range, t = dy*x*B^(-beta-1) and its sums in
+// float32 are off by at most eta * sum|t| (eta: 8 units of 2^-24 for windows up to 8, from
+// the series, the two products and the sum's roundings), so dx = dy*B^-beta - 2*a*beta*x*sum t
+// stays within SPEC's 1e-5 * (|term1| + |term2|) (168 units) wherever
+// |2*a*beta*x| * sum|t| <= 16 * (|term1| + |term2|); every vector is checked, tiny values
+// (subnormal arithmetic) fail, and a strip with any failure is redone in float64.
+struct BackF32 {
+  Series q;         // B^(-beta-1) on float32 window sums
+  F k, a, two_a_beta, sixteen, tiny;
+};
+
+BackF32 back_f32_of(const lrn::Params& p) {
+  lrn::Params q = p;
+  q.beta = p.beta + 1;
+  return {series_of(q, static_cast<int>(p.before + p.after + 2)), V::setf(static_cast<float>(p.k)),
+          V::setf(static_cast<float>(p.a)), V::setf(static_cast<float>(2 * p.a * p.beta)), V::setf(16.0f),
+          V::setf(0x1p-120f)};
+}
+
+
+// backward_strip in float32 (out of place only): false when some vector failed a check, the
+// strip's outputs then incomplete.
+template <int W, bool kPartial>
+bool backward_strip_f32(const lrn::Params& p, const BackF32& f, const Rows& in, float* dxb, int64_t q0, int64_t valid) {
+  const int64_t C = p.channels, S = p.spatial_size, L = p.before, R = p.after;
+  const float* xb = in.x;
+  const float* dyb = in.dy;
+  const int64_t at = in.at, rs = in.stride;
+  auto load = [&](const float* row) __attribute__((always_inline)) {
+    return kPartial ? load_part(row + at, valid) : V::loadf(row + at);
+  };
+  F sq[W], t[W], mag[W];  // squares, t and |t|
+  alignas(64) float term1[W][kF];  // dy*B^(-beta) of channels c - W + 1 .. c, by c % W
+  LRN_UNROLL
+  for (int w = 0; w < W; ++w) {
+    const int64_t row = w - L - 1;
+    F xv = V::zerof();
+    if (row >= 0 && row < C) xv = load(xb + row * rs);
+    sq[w] = V::mulf(xv, xv);
+    t[w] = mag[w] = V::zerof();
+  }
+  const bool prefetch_next = !kPartial && rs == S && q0 + 2 * kF <= S;
+  bool ok = true;
+  int64_t slot = 0;  // c % W
+  for (int64_t c = 0; c < C + L; ++c, slot = slot + 1 == W ? 0 : slot + 1) {
+    LRN_UNROLL
+    for (int w = 0; w + 1 < W; ++w) {
+      t[w] = t[w + 1];
+      mag[w] = mag[w + 1];
+    }
+    if (c < C) {
+      LRN_UNROLL
+      for (int w = 0; w + 1 < W; ++w) sq[w] = sq[w + 1];
+      F xv = V::zerof();
+      if (c + R < C) {
+        xv = load(xb + (c + R) * rs);
+        if (prefetch_next) __builtin_prefetch(xb + (c + R) * rs + at + kF, 0, 3);
+      }
+      sq[W - 1] = V::mulf(xv, xv);
+      const F sum = sum_tree<W>(sq);
+      ok &= series_ok(sum, f.q);
+      const F xc = load(xb + c * rs), dyc = load(dyb + c * rs);
+      if (prefetch_next) __builtin_prefetch(dyb + c * rs + at + kF, 0, 3);
+      const F q = series_scale(V::setf(1.0f), sum, f.q);  // B^(-beta-1)
+      const F tc = V::mulf(V::mulf(dyc, xc), q);
+      t[W - 1] = tc;
+      mag[W - 1] = V::absf(tc);
+      V::storef(term1[slot], V::mulf(dyc, V::mulf(q, V::fmaf(f.a, sum, f.k))));  // dy * B^(-beta-1) * B
+    } else {
+      t[W - 1] = mag[W - 1] = V::zerof();
+    }
+    if (c < L) continue;
+    const int64_t i = c - L;
+    const F t1 = V::loadf(term1[slot >= L ? slot - L : slot - L + W]);
+    const F cx = V::mulf(f.two_a_beta, load(xb + i * rs));
+    const F t2 = V::mulf(cx, sum_tree<W>(t));
+    const F bound = V::fmaf(V::absf(cx), V::addf(sum_tree<W>(mag), f.tiny), f.tiny);
+    ok &= V::all(V::le(bound, V::mulf(f.sixteen, V::addf(V::absf(t1), V::absf(t2)))));
+    const F out = V::fmaf(V::setf(-1.0f), t2, t1);
+    if (kPartial) store_part(dxb + i * S + q0, out, valid);
+    else V::storef(dxb + i * S + q0, out);
+    if (!ok) return false;  // data past the series' range usually fails at once: stop early
+  }
+  return ok;
+}
+
+template <int W>
+void backward_nchw_walk(const lrn::Params& p, const float* x, const float* dy, float* dx, float* copy) {
+  const int64_t C = p.channels, S = p.spatial_size;
+  const Consts k = consts_of(p);
+  const BackSeries bs = back_series_of(p);
+  const BackF32 f = back_f32_of(p);
+  // In place, each strip's inputs are copied first: a failure shows after outputs overwrote them.
+  const bool in_place = dx == x || dx == dy;
+  const int64_t full = S / kF * kF;
+  for (int64_t b = 0; b < p.batch; ++b) {
+    const int64_t base = b * C * S;
+    for (int64_t q0 = 0; q0 < S; q0 += kF) {
+      const int64_t valid = imin(kF, S - q0);
+      Rows in{x + base, dy + base, S, q0};
+      if (in_place) {
+        for (int64_t c = 0; c < C; ++c) {
+          V::storef(copy + c * kF, load_part(x + base + c * S + q0, valid));
+          V::storef(copy + (C + c) * kF, load_part(dy + base + c * S + q0, valid));
+        }
+        in = {copy, copy + C * kF, kF, 0};
+      }
+      if (q0 < full) {
+        if (!backward_strip_f32<W, false>(p, f, in, dx + base, q0, kF)) backward_strip<W, false>(p, k, bs, in, dx + base, q0, kF);
+      } else if (!backward_strip_f32<W, true>(p, f, in, dx + base, q0, valid)) {
+        backward_strip<W, true>(p, k, bs, in, dx + base, q0, valid);
+      }
+    }
+  }
+}
+
+using BackwardNchw = void (*)(const lrn::Params&, const float*, const float*, float*, float*);
+constexpr BackwardNchw kBackwardNchw[kFloatRows] = {
+    backward_nchw_walk<1>, backward_nchw_walk<2>, backward_nchw_walk<3>, backward_nchw_walk<4>,
+    backward_nchw_walk<5>, backward_nchw_walk<6>, backward_nchw_walk<7>, backward_nchw_walk<8>,
+};
+
+// NHWC backward in float64, one position at a time: x and dy are copied into zero-padded
+// buffers (in place is then free), r and t computed for all channels, then dx from sums of t
+// over the mirrored window.
+struct NhwcBackD {
+  Consts k;
+  BackSeries bs;
+  D two_a_beta;
+  double *t, *r;
+  float *xbuf, *dybuf, *tail;
+  int64_t xpad, tpad;
+};
+
+int64_t nhwc_back_d_doubles(const lrn::Params& p) { return padded_of(p, p.after).width + p.channels + kF; }
+int64_t nhwc_back_d_floats(const lrn::Params& p) { return padded_of(p, p.before).width + p.channels + 2 * kF; }
+
+NhwcBackD nhwc_back_d_of(const lrn::Params& p, void* work) {
+  const Padded px = padded_of(p, p.before), pt = padded_of(p, p.after);
+  NhwcBackD d{consts_of(p), back_series_of(p), V::setd(2 * p.a * p.beta), nullptr, nullptr, nullptr, nullptr, nullptr,
+              px.pad, pt.pad};
+  d.t = static_cast<double*>(work);                      // pt.width
+  d.r = d.t + pt.width;                                  // C + kF
+  d.xbuf = reinterpret_cast<float*>(d.r + p.channels + kF);  // px.width
+  d.dybuf = d.xbuf + px.width;                           // C + kF
+  d.tail = d.dybuf + p.channels + kF;                    // kF
+  fill_zero(d.xbuf, px.width);
+  fill_zero(d.dybuf, p.channels + kF);
+  fill_zero(d.t, pt.width);
+  return d;
+}
+
+void backward_nhwc_position(const lrn::Params& p, const NhwcBackD& d, const float* x, const float* dy, float* dx,
+                            int64_t pos) {
+  const int64_t C = p.channels, L = p.before, R = p.after;
+  float* xrow = d.xbuf + d.xpad;
+  double* trow = d.t + d.tpad;
+  memcpy(xrow, x + pos * C, C * sizeof(float));
+  memcpy(d.dybuf, dy + pos * C, C * sizeof(float));
+  for (int64_t c = 0; c < C; c += kF) {
+    const int64_t jlo = imax(-L, -(c + kF - 1)), jhi = imin(R, C - 1 - c);
+    D s_lo = V::setd(0), s_hi = V::setd(0);
+    for (int64_t j = jlo; j <= jhi; ++j) add_squares(V::loadf(xrow + c + j), s_lo, s_hi);
+    factors(V::loadf(xrow + c), V::loadf(d.dybuf + c), s_lo, s_hi, d.k, d.bs, d.r + c, trow + c);
+  }
+  fill_zero(trow + C, kF);  // lanes past the last channel must add nothing
+  float* out = dx + pos * C;
+  for (int64_t c = 0; c < C; c += kF) {
+    const int64_t jlo = imax(-R, -(c + kF - 1)), jhi = imin(L, C - 1 - c);
+    D ts_lo = V::setd(0), ts_hi = V::setd(0);
+    for (int64_t j = jlo; j <= jhi; ++j) {
+      ts_lo = V::addd(ts_lo, V::loadd(trow + c + j));
+      ts_hi = V::addd(ts_hi, V::loadd(trow + c + j + kD));
+    }
+    const F v = combine(V::loadf(xrow + c), V::loadf(d.dybuf + c), d.r + c, ts_lo, ts_hi, d.two_a_beta);
+    if (c + kF <= C) {
+      V::storef(out + c, v);
+    } else {
+      V::storef(d.tail, v);
+      memcpy(out + c, d.tail, (C - c) * sizeof(float));
+    }
+  }
+}
+
+// NHWC backward in float32 (as backward_strip_f32, checked per vector, with the position's whole
+// sum |t| standing for each window's: cheaper, and a bound of it), windows of W <= 8, in
+// three stages a position apart, each reading buffers the previous stage wrote a position
+// earlier (a load spanning two just-written vectors waits for both stores to retire): squares of
+// position pos + 1 into a padded buffer; S, t, |t| and dy*B^-beta of position pos; dx of position
+// pos - 1 from shifted sums of t and |t|, into a buffer that is copied out when every check
+// passed, else the position is redone in float64 (its inputs still intact, in place too).
+int64_t nhwc_back_f32_floats(const lrn::Params& p) {
+  const int64_t width = p.before + p.channels + p.after + 2 * kF;
+  return 2 * width + 4 * width + 3 * (p.channels + kF);
+}
+
+template <int W>
+void backward_nhwc_f32(const lrn::Params& p, const float* x, const float* dy, float* dx, const NhwcBackD& d,
+                       float* work) {
+  const int64_t C = p.channels, L = p.before, R = p.after;
+  const int64_t width = L + C + R + 2 * kF;
+  const BackF32 f = back_f32_of(p);
+  float* sq[2] = {work, work + width};                   // squares at L + c
+  float* tt[2] = {work + 2 * width, work + 3 * width};   // t at R + c
+  float* t1[2] = {work + 6 * width, work + 6 * width + C + kF};
+  float* out = work + 6 * width + 2 * (C + kF);
+  fill_zero(work, 6 * width);
+  const bool in_place = dx == x || dx == dy;
+  const int64_t positions = p.batch * p.spatial_size;
+  auto squares = [&](int64_t pos) __attribute__((always_inline)) {
+    float* b = sq[pos & 1] + L;
+    const float* in = x + pos * C;
+    for (int64_t c = 0; c < C; c += kF) {
+      const F v = load_part(in + c, C - c);
+      V::storef(b + c, V::mulf(v, v));  // zeros past the last channel
+    }
+  };
+  bool ok_prev = true, ok_cur = true;
+  float mag_sum[2] = {0, 0};
+  if (positions > 0) squares(0);
+  for (int64_t pos = 0; pos <= positions; ++pos) {
+    if (pos + 1 < positions) squares(pos + 1);
+    if (pos < positions) {
+      const float* s = sq[pos & 1];
+      float* t = tt[pos & 1] + R;
+      float* u = t1[pos & 1];
+      F mag = V::zerof();
+      const float* xp = x + pos * C;
+      const float* dyp = dy + pos * C;
+      bool ok = true;
+      for (int64_t c = 0; c < C && ok; c += kF) {
+        F terms[W];
+        LRN_UNROLL
+        for (int w = 0; w < W; ++w) terms[w] = V::loadf(s + c + w);
+        const F sum = sum_tree<W>(terms);
+        ok &= series_ok(sum, f.q);
+        const F xc = load_part(xp + c, C - c), dyc = load_part(dyp + c, C - c);
+        const F q = series_scale(V::setf(1.0f), sum, f.q);
+        const F tc = V::mulf(V::mulf(dyc, xc), q);  // zero past the last channel
+        V::storef(t + c, tc);
+        mag = V::addf(mag, V::absf(tc));
+        V::storef(u + c, V::mulf(dyc, V::mulf(q, V::fmaf(f.a, sum, f.k))));
+      }
+      ok_cur = ok;
+      // sum |t| over the whole position: an upper bound of every window's, for the checks
+      alignas(64) float lanes[kF];
+      V::storef(lanes, mag);
+      float total = 0;
+      for (int j = 0; j < kF; ++j) total += lanes[j];
+      mag_sum[pos & 1] = total;
+    }
+    if (pos > 0) {
+      const int64_t at = pos - 1;
+      const float* t = tt[at & 1];
+      const F mag = V::addf(V::setf(mag_sum[at & 1]), f.tiny);
+      const float* u = t1[at & 1];
+      const float* xp = x + at * C;
+      // Out of place straight into dx (a failed position is simply rewritten); in place into a
+      // buffer, as a failure needs the position's inputs.
+      float* dst = in_place ? out : dx + at * C;
+      bool ok = ok_prev;
+      for (int64_t c = 0; c < C && ok; c += kF) {
+        F ts[W];
+        LRN_UNROLL
+        for (int w = 0; w < W; ++w) ts[w] = V::loadf(t + c + w);
+        const F t1v = V::loadf(u + c);
+        const F cx = V::mulf(f.two_a_beta, load_part(xp + c, C - c));
+        const F t2 = V::mulf(cx, sum_tree<W>(ts));
+        const F bound = V::fmaf(V::absf(cx), mag, f.tiny);
+        ok &= V::all(V::le(bound, V::mulf(f.sixteen, V::addf(V::absf(t1v), V::absf(t2)))));
+        store_part(dst + c, V::fmaf(V::setf(-1.0f), t2, t1v), C - c);
+      }
+      if (!ok) backward_nhwc_position(p, d, x, dy, dx, at);
+      else if (in_place) copy_floats(dx + at * C, out, C);
+    }
+    ok_prev = ok_cur;
+  }
+}
+
+using BackwardNhwcF32 = void (*)(const lrn::Params&, const float*, const float*, float*, const NhwcBackD&, float*);
+constexpr BackwardNhwcF32 kBackwardNhwcF32[kFloatRows] = {
+    backward_nhwc_f32<1>, backward_nhwc_f32<2>, backward_nhwc_f32<3>, backward_nhwc_f32<4>,
+    backward_nhwc_f32<5>, backward_nhwc_f32<6>, backward_nhwc_f32<7>, backward_nhwc_f32<8>,
+};
+
+void backward_nhwc(const lrn::Params& p, const float* x, const float* dy, float* dx, void* work) {
+  const NhwcBackD d = nhwc_back_d_of(p, work);
+  const int64_t W = p.before + p.after + 1;
+  if (W <= kFloatRows && series_fits_sample(p, p.beta + 1, x)) {
+    float* fwork = reinterpret_cast<float*>(static_cast<double*>(work) + nhwc_back_d_doubles(p)) + nhwc_back_d_floats(p);
+    return kBackwardNhwcF32[W - 1](p, x, dy, dx, d, fwork);
+  }
+  const int64_t positions = p.batch * p.spatial_size;
+  for (int64_t pos = 0; pos < positions; ++pos) backward_nhwc_position(p, d, x, dy, dx, pos);
+}

@@ -1,0 +1,220 @@
+// Vector helpers, beta constants, the series, float64 exp/log and finish(): what every path uses.
+// A part of simd_lrn.inl: included inside its anonymous namespace, after the parts listed
+// before it there; see that file for V and the accuracy rules.
+
+inline int64_t imax(int64_t a, int64_t b) { return a > b ? a : b; }
+inline int64_t imin(int64_t a, int64_t b) { return a < b ? a : b; }
+template <class T>
+void fill_zero(T* p, int64_t n) { memset(p, 0, n * sizeof(T)); }
+
+// Copies n floats with vector moves: the per-position copies are short, and a library call
+// costs as much as the copy.
+inline void copy_floats(float* dst, const float* src, int64_t n) {
+  int64_t i = 0;
+  for (; i + V::kF <= n; i += V::kF) V::storef(dst + i, V::loadf(src + i));
+  for (; i < n; ++i) dst[i] = src[i];
+}
+
+using F = V::F;
+using D = V::D;
+constexpr int kF = V::kF;
+constexpr int kD = kF / 2;
+
+#define LRN_INLINE inline __attribute__((always_inline))
+// Loops over a strip's vectors and a window's rows: unrolled, so their values stay in registers.
+#define LRN_UNROLL _Pragma("GCC unroll 32")
+
+// A vector of `valid` floats from p (the rest zero), reading only those; and its converse,
+// storing only the first `valid` lanes. Masked moves where the ISA has them (V::load_n/store_n).
+LRN_INLINE F load_part(const float* p, int64_t valid) { return valid >= kF ? V::loadf(p) : V::load_n(p, valid); }
+
+LRN_INLINE void store_part(float* p, F v, int64_t valid) {
+  if (valid >= kF) V::storef(p, v);
+  else V::store_n(p, v, valid);
+}
+// Loops over a strip's vectors and a window's rows: unrolled, so their values stay in registers.
+#define LRN_UNROLL _Pragma("GCC unroll 32")
+
+enum class Beta { Zero, Half, ThreeQuarters, One, Other };
+
+Beta beta_kind(double beta) {
+  if (beta == 0) return Beta::Zero;
+  if (beta == 0.5) return Beta::Half;
+  if (beta == 0.75) return Beta::ThreeQuarters;
+  if (beta == 1) return Beta::One;
+  return Beta::Other;
+}
+
+// B^(-beta) in float32 is used only for B in [2^-100, 2^100]: far from overflow and underflow.
+constexpr float kLowB = 0x1p-100f;
+constexpr float kHighB = 0x1p100f;
+
+// beta as hi + lo in float32, hi with 12 significant bits (for V::scale_pow).
+void split_beta(double beta, float* hi, float* lo) {
+  const float rounded = static_cast<float>(beta);
+  uint32_t bits;
+  memcpy(&bits, &rounded, sizeof bits);
+  bits &= 0xFFFFF000u;  // the sign, exponent and top 11 stored bits
+  memcpy(hi, &bits, sizeof bits);
+  *lo = static_cast<float>(beta - *hi);
+}
+
+// On the float64-sum path, B rounded to float32 adds half a unit of 2^-24 times beta to the
+// result's error; up to this beta V::scale_pow (where it exists) keeps the total within SPEC.
+constexpr double kMaxRoundedBBeta = 2;
+
+// B^(-beta) as a polynomial in S (lrn::series) for vectors whose every S is at most `limit`
+// (never, where the series is unusable: limit -1): four FMAs instead of a power.
+struct Series {
+  F limit;
+  F c[lrn::series::kDegree + 1];
+};
+
+Series series_of(const lrn::Params& p, int sum_terms) {
+  const lrn::series::Series s = lrn::series::small_sum_series(p.k, p.a, p.beta, 0x1p-24, sum_terms);
+  Series out;
+  out.limit = V::setf(s.usable ? static_cast<float>(s.s_limit) : -1.0f);
+  for (int j = 0; j <= lrn::series::kDegree; ++j) out.c[j] = V::setf(static_cast<float>(s.coeff[j]));
+  return out;
+}
+
+// True when every lane's S lies in the series' range (false for NaN).
+LRN_INLINE bool series_ok(F s, const Series& ser) { return V::all(V::le(s, ser.limit)); }
+
+// x * B^(-beta) by the series, in Horner's form.
+LRN_INLINE F series_scale(F x, F s, const Series& ser) {
+  F q = V::fmaf(ser.c[4], s, ser.c[3]);
+  q = V::fmaf(q, s, ser.c[2]);
+  q = V::fmaf(q, s, ser.c[1]);
+  return V::mulf(x, V::fmaf(q, s, ser.c[0]));
+}
+
+struct Consts {
+  Series series;  // on float64 sums rounded once to float32
+  D k, a, neg_beta;
+  F low, high;
+  // V::scale_pow on the rounded B: beta split, and B's range: inside [2^-100, 2^100] and keeping
+  // 2^(-beta log2 B) within 2^-100 .. 2^100 (so the scaled power stays a normal float)
+  F beta_hi, beta_lo, neg_beta_f, pow_low, pow_high;
+  Beta beta;
+  double beta_value;
+  bool rounded_b_power;
+};
+
+Consts consts_of(const lrn::Params& p) {
+  float hi, lo;
+  split_beta(p.beta, &hi, &lo);
+  const bool rounded_b_power = V::kPowF32 && beta_kind(p.beta) == Beta::Other && p.beta <= kMaxRoundedBBeta;
+  // B in [2^-100, 2^100] always; for beta above 1 also within a factor 2 inside 2^(+-100 / beta).
+  float pow_low = kLowB, pow_high = kHighB;
+  if (rounded_b_power && p.beta > 1) {
+    const double reach = lrn::portable::inv_pow(2, -100 / p.beta);  // 2^(100 / beta), 2^50 .. 2^100
+    pow_low = static_cast<float>(2 / reach);
+    pow_high = static_cast<float>(reach / 2);
+  }
+  return {series_of(p, 1), V::setd(p.k), V::setd(p.a), V::setd(-p.beta), V::setf(kLowB), V::setf(kHighB),
+          V::setf(hi), V::setf(lo), V::setf(-static_cast<float>(p.beta)), V::setf(pow_low), V::setf(pow_high),
+          beta_kind(p.beta), p.beta, rounded_b_power};
+}
+
+// ln(b) for b in [2^-100, 2^100], in float64 vectors: b = 2^k * m with m in [sqrt(1/2), sqrt(2))
+// (integer operations on the bits), ln(m) = 2 atanh(s), s = (m - 1) / (m + 1), |s| <= 0.172, by its
+// series to s^17 (relative error under 1e-15).
+LRN_INLINE D log_d(D b) {
+  constexpr int64_t kSqrtHalfBits = 0x3fe6a09e667f3bcdLL;
+  const auto ix = V::addi(V::bits(b), V::seti(0x3ff0000000000000LL - kSqrtHalfBits));
+  // k + 1023 is the top 12 bits (b > 0); as a double via the 2^52 trick.
+  const D k = V::subd(V::subd(V::from_bits(V::ori(V::srli52(ix), V::seti(0x4330000000000000LL))), V::setd(0x1p52)),
+                      V::setd(1023));
+  const D m = V::from_bits(V::addi(V::andi(ix, V::seti(0x000fffffffffffffLL)), V::seti(kSqrtHalfBits)));
+  const D s = V::divd(V::subd(m, V::setd(1)), V::addd(m, V::setd(1)));
+  const D z = V::muld(s, s);
+  static constexpr double kAtanh[] = {1.0 / 15, 1.0 / 13, 1.0 / 11, 1.0 / 9, 1.0 / 7, 1.0 / 5, 1.0 / 3, 1.0};
+  D poly = V::setd(1.0 / 17);
+  for (const double c : kAtanh) poly = V::fmad(poly, z, V::setd(c));
+  const D ln_m = V::muld(V::addd(s, s), poly);
+  return V::fmad(k, V::setd(0x1.62e42fefa39efp-1), ln_m);  // k ln 2 + ln m
+}
+
+// exp(t) for |t| <= 708 in float64 vectors: t = n ln 2 + r, |r| <= ln(2)/2, exp(r) by its Taylor
+// series to r^13 (relative error under 1e-15), 2^n from the bits.
+LRN_INLINE D exp_d(D t) {
+  const D shifter = V::setd(0x1.8p52);
+  const D big = V::fmad(t, V::setd(0x1.71547652b82fep0), shifter);  // n + 1.5 * 2^52, n = round(t / ln 2)
+  const D n = V::subd(big, shifter);
+  const D r = V::fmad(n, V::setd(-0x1.abc9e3b39803fp-56), V::fmad(n, V::setd(-0x1.62e42fefa39efp-1), t));
+  static constexpr double kTaylor[] = {1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0,
+                                       1.0 / 40320.0, 1.0 / 5040.0, 1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0,
+                                       1.0 / 6.0, 0.5, 1.0, 1.0};
+  D poly = V::setd(1.0 / 6227020800.0);  // 1/13!
+  for (const double c : kTaylor) poly = V::fmad(poly, r, V::setd(c));
+  // 2^n: n sits in the low bits of big's integer pattern, offset by the shifter's.
+  const auto two_n = V::slli52(V::addi(V::subi(V::bits(big), V::bits(shifter)), V::seti(1023)));
+  return V::muld(poly, V::from_bits(two_n));
+}
+
+// x * B^(-beta) in float64 from B's two halves, for a beta without a float32 shortcut
+// (beta <= 7 and B in [2^-100, 2^100], so |beta ln B| <= 486).
+LRN_INLINE F power_other(F x, D b_lo, D b_hi, D neg_beta) {
+  const D lo = V::muld(V::lo(x), exp_d(V::muld(neg_beta, log_d(b_lo))));
+  const D hi = V::muld(V::hi(x), exp_d(V::muld(neg_beta, log_d(b_hi))));
+  return V::narrow(lo, hi);
+}
+
+// x * B^(-beta) in float32 for the betas with a shortcut (B inside [2^-100, 2^100]).
+LRN_INLINE F power_f32(F x, F b, Beta beta) {
+  switch (beta) {
+    case Beta::Zero: return x;
+    case Beta::Half: return V::mulf(x, V::rsqrtf(b));
+    case Beta::One: return V::divf(x, b);
+    default: return V::scale_m075(x, b);
+  }
+}
+
+// y = x * B^(-beta) for one vector, from the window sums' two double halves: by the series where
+// every S is small enough, else from B = k + a*S; lanes the float32 power cannot take are
+// finished in float64 from the same B.
+template <class Ops = V>
+LRN_INLINE F finish(F x, D s_lo, D s_hi, const Consts& c) {
+  const F s = V::narrow(s_lo, s_hi);
+  if (series_ok(s, c.series)) return series_scale(x, s, c.series);
+  const D b_lo = V::fmad(c.a, s_lo, c.k), b_hi = V::fmad(c.a, s_hi, c.k);
+  const F b = V::narrow(b_lo, b_hi);
+  // rounded_b_power (other betas only): its range lies inside [low, high], so one check.
+  if constexpr (Ops::kPowF32) {
+    if (c.rounded_b_power && V::between(b, c.pow_low, c.pow_high)) {
+      return Ops::scale_pow(x, b, c.beta_hi, c.beta_lo, c.neg_beta_f);
+    }
+  }
+  if (V::between(b, c.low, c.high)) {
+    if (c.beta != Beta::Other) return power_f32(x, b, c.beta);
+    if (c.beta_value <= 7) return power_other(x, b_lo, b_hi, c.neg_beta);
+  }
+  alignas(64) double bs[kF];
+  alignas(64) float xs[kF];
+  V::stored(bs, b_lo);
+  V::stored(bs + kD, b_hi);
+  V::storef(xs, x);
+  for (int i = 0; i < kF; ++i) {
+    xs[i] = static_cast<float>(static_cast<double>(xs[i]) * lrn::portable::inv_pow(bs[i], c.beta_value));
+  }
+  return V::loadf(xs);
+}
+
+// The sum of n vectors (float or double) as a balanced tree: fewer dependent adds, and the same
+// rounding whichever layout produced the terms.
+LRN_INLINE F add(F a, F b) { return V::addf(a, b); }
+LRN_INLINE D add(D a, D b) { return V::addd(a, b); }
+
+template <int N, class T>
+LRN_INLINE T sum_tree(const T* t) {
+  if constexpr (N == 1) return t[0];
+  else return add(sum_tree<N / 2>(t), sum_tree<N - N / 2>(t + N / 2));
+}
+
+// Adds the squares of v (in float64) to the two halves of a window sum.
+LRN_INLINE void add_squares(F v, D& s_lo, D& s_hi) {
+  const D l = V::lo(v), h = V::hi(v);
+  s_lo = V::fmad(l, l, s_lo);
+  s_hi = V::fmad(h, h, s_hi);
+}
