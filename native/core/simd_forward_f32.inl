@@ -313,9 +313,45 @@ __attribute__((noinline)) F redo_nhwc(const Fast& f, F s, F b, F x_prev, F x_cur
 // are its neighbours' lanes shifted in. Loads past the last channel read zeros, which are also
 // the window's zeros past the edge; in place is free (a vector is written after its inputs are
 // in registers). Lanes that fail fast_ok are redone in float64 from the three vectors of inputs.
+// One vector of forward_nhwc_shift at channel `at`, then the window moves one vector on.
+// kFull: this vector and the next are whole (no masked load or store, no bounds arithmetic).
+template <class Ops, int L, int R, bool kFull>
+LRN_INLINE void nhwc_shift_step(const float* xp, float* yp, int64_t C, int64_t at, const Fast& f, F& x_prev,
+                                F& sq_prev, F& x_cur, F& sq_cur) {
+  constexpr int W = L + R + 1;
+  F x_next;
+  if constexpr (kFull) x_next = V::loadf(xp + at + kF);
+  else x_next = at + kF < C ? load_part(xp + at + kF, C - at - kF) : V::zerof();
+  const F sq_next = V::mulf(x_next, x_next);
+  F terms[W];
+  terms[L] = sq_cur;
+  if constexpr (L >= 1) terms[L - 1] = Ops::template shift_in_low<1>(sq_cur, sq_prev);
+  if constexpr (L >= 2) terms[L - 2] = Ops::template shift_in_low<2>(sq_cur, sq_prev);
+  if constexpr (L >= 3) terms[L - 3] = Ops::template shift_in_low<3>(sq_cur, sq_prev);
+  if constexpr (L >= 4) terms[L - 4] = Ops::template shift_in_low<4>(sq_cur, sq_prev);
+  if constexpr (R >= 1) terms[L + 1] = Ops::template shift_in_high<1>(sq_next, sq_cur);
+  if constexpr (R >= 2) terms[L + 2] = Ops::template shift_in_high<2>(sq_next, sq_cur);
+  if constexpr (R >= 3) terms[L + 3] = Ops::template shift_in_high<3>(sq_next, sq_cur);
+  if constexpr (R >= 4) terms[L + 4] = Ops::template shift_in_high<4>(sq_next, sq_cur);
+  const F s = sum_tree<W>(terms);
+  const int64_t valid = kFull ? kF : imin(kF, C - at);
+  F out;
+  if (series_ok(s, f.series)) {
+    out = series_scale(x_cur, s, f.series);
+  } else {
+    const F bb = V::fmaf(f.a, s, f.k);
+    out = quick_ok(s, f) ? power_fast(x_cur, bb, f) : redo_nhwc<L, R>(f, s, bb, x_prev, x_cur, x_next, valid);
+  }
+  if constexpr (kFull) V::storef(yp + at, out);
+  else store_part(yp + at, out, valid);
+  x_prev = x_cur;
+  sq_prev = sq_cur;
+  x_cur = x_next;
+  sq_cur = sq_next;
+}
+
 template <class Ops, int L, int R>
 void forward_nhwc_shift(const lrn::Params& p, const float* x, float* y) {
-  constexpr int W = L + R + 1;
   const int64_t C = p.channels;
   const Fast f = fast_of(p);
   const int64_t positions = p.batch * p.spatial_size;
@@ -325,34 +361,9 @@ void forward_nhwc_shift(const lrn::Params& p, const float* x, float* y) {
     float* yp = y + pos * C;
     F x_prev = zero, sq_prev = zero;
     F x_cur = load_part(xp, C), sq_cur = V::mulf(x_cur, x_cur);
-    for (int64_t at = 0; at < C; at += kF) {
-      const F x_next = at + kF < C ? load_part(xp + at + kF, C - at - kF) : zero;
-      const F sq_next = V::mulf(x_next, x_next);
-      F terms[W];
-      terms[L] = sq_cur;
-      if constexpr (L >= 1) terms[L - 1] = Ops::template shift_in_low<1>(sq_cur, sq_prev);
-      if constexpr (L >= 2) terms[L - 2] = Ops::template shift_in_low<2>(sq_cur, sq_prev);
-      if constexpr (L >= 3) terms[L - 3] = Ops::template shift_in_low<3>(sq_cur, sq_prev);
-      if constexpr (L >= 4) terms[L - 4] = Ops::template shift_in_low<4>(sq_cur, sq_prev);
-      if constexpr (R >= 1) terms[L + 1] = Ops::template shift_in_high<1>(sq_next, sq_cur);
-      if constexpr (R >= 2) terms[L + 2] = Ops::template shift_in_high<2>(sq_next, sq_cur);
-      if constexpr (R >= 3) terms[L + 3] = Ops::template shift_in_high<3>(sq_next, sq_cur);
-      if constexpr (R >= 4) terms[L + 4] = Ops::template shift_in_high<4>(sq_next, sq_cur);
-      const F s = sum_tree<W>(terms);
-      const int64_t valid = imin(kF, C - at);
-      F out;
-      if (series_ok(s, f.series)) {
-        out = series_scale(x_cur, s, f.series);
-      } else {
-        const F bb = V::fmaf(f.a, s, f.k);
-        out = quick_ok(s, f) ? power_fast(x_cur, bb, f) : redo_nhwc<L, R>(f, s, bb, x_prev, x_cur, x_next, valid);
-      }
-      store_part(yp + at, out, valid);
-      x_prev = x_cur;
-      sq_prev = sq_cur;
-      x_cur = x_next;
-      sq_cur = sq_next;
-    }
+    int64_t at = 0;
+    for (; at + 2 * kF <= C; at += kF) nhwc_shift_step<Ops, L, R, true>(xp, yp, C, at, f, x_prev, sq_prev, x_cur, sq_cur);
+    for (; at < C; at += kF) nhwc_shift_step<Ops, L, R, false>(xp, yp, C, at, f, x_prev, sq_prev, x_cur, sq_cur);
   }
 }
 
