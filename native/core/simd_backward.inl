@@ -3,9 +3,9 @@
 // before it there; see that file for V and the accuracy rules.
 
 // Whether the series for `beta` (float32 sums of W terms) likely covers the data: 64 vectors
-// spread over the input, each square times W under its limit. A guess about speed only: paths
-// that rely on the series redo the vectors past its range one at a time, correctly but several
-// times slower than the float64 paths.
+// spread over the input, each square times W under its limit. A guess about speed only: the
+// float32 backward redoes each strip or position past the series' range in float64, after
+// having computed it once in vain.
 bool series_fits_sample(const lrn::Params& p, double beta, const float* x) {
   const int64_t W = p.before + p.after + 1;
   const lrn::series::Series s = lrn::series::small_sum_series(p.k, p.a, beta, 0x1p-24, static_cast<int>(W + 1));
@@ -470,7 +470,7 @@ void backward_nhwc_position(const lrn::Params& p, const NhwcBackD& d, const floa
 // passed, else the position is redone in float64 (its inputs still intact, in place too).
 int64_t nhwc_back_f32_floats(const lrn::Params& p) {
   const int64_t width = p.before + p.channels + p.after + 2 * kF;
-  return 2 * width + 4 * width + 3 * (p.channels + kF);
+  return 4 * width + 3 * (p.channels + kF);
 }
 
 template <int W>
@@ -481,19 +481,12 @@ void backward_nhwc_f32(const lrn::Params& p, const float* x, const float* dy, fl
   const BackF32 f = back_f32_of(p);
   float* sq[2] = {work, work + width};                   // squares at L + c
   float* tt[2] = {work + 2 * width, work + 3 * width};   // t at R + c
-  float* t1[2] = {work + 6 * width, work + 6 * width + C + kF};
-  float* out = work + 6 * width + 2 * (C + kF);
-  fill_zero(work, 6 * width);
+  float* t1[2] = {work + 4 * width, work + 4 * width + C + kF};
+  float* out = work + 4 * width + 2 * (C + kF);
+  fill_zero(work, 4 * width);
   const bool in_place = dx == x || dx == dy;
   const int64_t positions = p.batch * p.spatial_size;
-  auto squares = [&](int64_t pos) __attribute__((always_inline)) {
-    float* b = sq[pos & 1] + L;
-    const float* in = x + pos * C;
-    for (int64_t c = 0; c < C; c += kF) {
-      const F v = load_part(in + c, C - c);
-      V::storef(b + c, V::mulf(v, v));  // zeros past the last channel
-    }
-  };
+  auto squares = [&](int64_t pos) __attribute__((always_inline)) { square_position(sq[pos & 1] + L, x + pos * C, C); };
   bool ok_prev = true, ok_cur = true;
   float mag_sum[2] = {0, 0};
   if (positions > 0) squares(0);

@@ -70,12 +70,25 @@ struct Series {
   F c[lrn::series::kDegree + 1];
 };
 
-Series series_of(const lrn::Params& p, int sum_terms) {
-  const lrn::series::Series s = lrn::series::small_sum_series(p.k, p.a, p.beta, 0x1p-24, sum_terms);
+Series series_vectors(const lrn::series::Series& s) {
   Series out;
   out.limit = V::setf(s.usable ? static_cast<float>(s.s_limit) : -1.0f);
   for (int j = 0; j <= lrn::series::kDegree; ++j) out.c[j] = V::setf(static_cast<float>(s.coeff[j]));
   return out;
+}
+
+// The series for float32 window sums of `sum_terms` roundings.
+Series series_of(const lrn::Params& p, int sum_terms) {
+  return series_vectors(lrn::series::small_sum_series(p.k, p.a, p.beta, 0x1p-24, sum_terms));
+}
+
+// One NHWC position's squares in float32, from dst[0] on (zeros past the last channel, up to a
+// whole vector).
+LRN_INLINE void square_position(float* dst, const float* in, int64_t C) {
+  for (int64_t c = 0; c < C; c += kF) {
+    const F v = load_part(in + c, C - c);
+    V::storef(dst + c, V::mulf(v, v));
+  }
 }
 
 // True when every lane's S lies in the series' range (false for NaN).

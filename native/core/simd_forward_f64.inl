@@ -133,14 +133,7 @@ void forward_nhwc_series(const lrn::Params& p, const float* x, float* y, double*
   fill_zero(sqd, nhwc_squares_width(p));
   fill_zero(sqf[0], 2 * width);
   const bool in_place = x == y;
-  auto squares = [&](int64_t pos) __attribute__((always_inline)) {
-    float* b = sqf[pos & 1] + L;
-    const float* in = x + pos * C;
-    for (int64_t c = 0; c < C; c += kF) {
-      const F v = load_part(in + c, C - c);
-      V::storef(b + c, V::mulf(v, v));  // zeros past the last channel
-    }
-  };
+  auto squares = [&](int64_t pos) __attribute__((always_inline)) { square_position(sqf[pos & 1] + L, x + pos * C, C); };
   const int64_t positions = p.batch * p.spatial_size;
   if (positions > 0) squares(0);
   for (int64_t pos = 0; pos < positions; ++pos) {

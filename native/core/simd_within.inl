@@ -111,9 +111,8 @@ WithinSeries within_series_of(const lrn::Params& p) {
   for (int a = 0; a < p.spatial_rank; ++a) volume *= imin(p.before + p.after + 1, p.spatial[a]);
   // The float32 sum's own rounding: one per term, S within volume * 2^-24 of the exact sum.
   const lrn::series::Series s = lrn::series::small_sum_series(p.k, p.a, p.beta, 0x1p-24, static_cast<int>(imin(volume + 1, 1 << 20)));
-  WithinSeries w{series_of(p, 0), V::setf(-1)};
+  WithinSeries w{series_vectors(s), V::setf(-1)};
   if (s.usable) {
-    w.series = series_of(p, static_cast<int>(imin(volume + 1, 1 << 20)));
     const double terms = static_cast<double>(volume);  // S <= terms * max_square * (1 + terms * 2^-24)
     w.max_square = V::setf(static_cast<float>(s.s_limit / terms / (1 + terms * 0x1p-23)));
   }
@@ -132,65 +131,6 @@ bool squares_small(const float* x, int64_t count, const WithinSeries& w) {
     if (!V::all(V::le(V::mulf(v, v), w.max_square))) return false;
   }
   return true;
-}
-
-// Sum of `count` vectors at p + j for j in [0, count), in two chains (the adds' latency, not
-// their number, bounds a line of a few vectors).
-LRN_INLINE F sum_shifted(const float* p, int64_t count) {
-  F a = V::loadf(p), b = V::zerof();
-  int64_t j = 1;
-  for (; j + 1 < count; j += 2) {
-    a = V::addf(a, V::loadf(p + j));
-    b = V::addf(b, V::loadf(p + j + 1));
-  }
-  if (j < count) a = V::addf(a, V::loadf(p + j));
-  return V::addf(a, b);
-}
-
-// One NCHW plane (rank >= 1) by the series: squares go into lines padded with zeros on both sides
-// of the last axis, the other axes are summed over whole padded lines (pads stay zero), and the
-// last axis' sums come from shifted loads, scaled and stored as they are formed.
-void within_plane_series(const lrn::Params& p, const float* x, float* y, float* work, const Series& ser) {
-  const int64_t m = p.spatial[p.spatial_rank - 1], L = p.before, R = p.after;
-  const int64_t lines = p.spatial_size / m, stride = L + m + R + kF;
-  const int64_t padded = lines * stride;
-  float* sq = work;
-  float* tmp = work + padded;
-  for (int64_t o = 0; o < lines; ++o) {
-    float* line = sq + o * stride;
-    const float* in = x + o * m;
-    fill_zero(line, L);
-    int64_t i = 0;
-    for (; i + kF <= m; i += kF) {
-      const F v = V::loadf(in + i);
-      V::storef(line + L + i, V::mulf(v, v));
-    }
-    if (i < m) {
-      const F v = V::load_n(in + i, m - i);
-      V::storef(line + L + i, V::mulf(v, v));  // zeros past the line's end, within its pad
-    }
-    fill_zero(line + L + m + (i < m ? kF - (m - i) : 0), R + kF - (i < m ? kF - (m - i) : 0));
-  }
-  const float* sums = sq;
-  float* other = tmp;
-  int64_t outer = 1, inner = padded;
-  for (int a = 0; a + 1 < p.spatial_rank; ++a) {
-    inner /= p.spatial[a];
-    window_rows<float>(sums, other, outer, p.spatial[a], inner, L, R, nullptr);
-    outer *= p.spatial[a];
-    float* t = const_cast<float*>(sums);
-    sums = other;
-    other = t;
-  }
-  const int64_t lo = imin(L, m), count = imin(L, m) + imin(R, m) + 1;
-  for (int64_t o = 0; o < lines; ++o) {
-    const float* window = sums + o * stride + L - lo;
-    const float* in = x + o * m;
-    float* out = y + o * m;
-    int64_t i = 0;
-    for (; i + kF <= m; i += kF) V::storef(out + i, series_scale(V::loadf(in + i), sum_shifted(window + i, count), ser));
-    if (i < m) V::store_n(out + i, series_scale(V::load_n(in + i, m - i), sum_shifted(window + i, count), ser), m - i);
-  }
 }
 
 // Two spatial axes (H, Wd), windows of W <= kFloatRows, by the series. Each output line's
@@ -280,11 +220,7 @@ int64_t within_float64_doubles(const lrn::Params& p) {
   const int64_t plane = p.layout == lrn::Layout::NHWC ? p.spatial_size * p.channels : p.spatial_size;
   int64_t longest = 0;
   for (int a = 0; a < p.spatial_rank; ++a) longest = imax(longest, p.spatial[a]);
-  const int64_t doubles = 2 * plane + longest + p.before + p.after + 2 * kD;
-  // within_plane_series: two planes of floats with padded lines
-  const int64_t last = p.spatial_rank > 0 ? p.spatial[p.spatial_rank - 1] : 1;
-  const int64_t padded = p.spatial_size / imax(last, 1) * (p.before + last + p.after + kF);
-  return imax(doubles, padded + 1);
+  return 2 * plane + longest + p.before + p.after + 2 * kD;
 }
 
 // NHWC sums a whole batch item at once, its C channels being the innermost run of every row;
@@ -307,10 +243,6 @@ void forward_within(const lrn::Params& p, const float* x, float* y, double* work
       if (kWithin2d[p.before + p.after](p, nhwc ? C : 1, xp, yp, two_d_work, ws.series)) continue;
       if (xp == yp) xp = two_d_work + (within_2d_floats(p, nhwc ? C : 1) - plane);  // the input's copy
     } else if (squares_small(xp, plane, ws)) {
-      if (!nhwc && p.spatial_rank > 0) {
-        within_plane_series(p, xp, yp, reinterpret_cast<float*>(work), ws.series);
-        continue;
-      }
       float* sq = reinterpret_cast<float*>(work);
       int64_t i = 0;
       for (; i + kF <= plane; i += kF) {
