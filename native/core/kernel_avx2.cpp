@@ -38,8 +38,16 @@ struct V {
   static F sqrtf(F a) { return _mm256_sqrt_ps(a); }
   static F addf(F a, F b) { return _mm256_add_ps(a, b); }
   static F fmaf(F a, F b, F c) { return _mm256_fmadd_ps(a, b, c); }
+  static F subf(F a, F b) { return _mm256_sub_ps(a, b); }
+  static F minf(F a, F b) { return _mm256_min_ps(a, b); }
   static F maxf(F a, F b) { return _mm256_max_ps(a, b); }
   static F absf(F a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
+  // Every lane: the sum of v's lanes.
+  static F total(F v) {
+    v = _mm256_add_ps(v, _mm256_permute2f128_ps(v, v, 1));
+    v = _mm256_add_ps(v, _mm256_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
+    return _mm256_add_ps(v, _mm256_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
+  }
   using I64 = __m256i;
   static I64 bits(D v) { return _mm256_castpd_si256(v); }
   static D from_bits(I64 v) { return _mm256_castsi256_pd(v); }

@@ -39,8 +39,17 @@ struct V {
   static F sqrtf(F a) { return _mm512_sqrt_ps(a); }
   static F addf(F a, F b) { return _mm512_add_ps(a, b); }
   static F fmaf(F a, F b, F c) { return _mm512_fmadd_ps(a, b, c); }
+  static F subf(F a, F b) { return _mm512_sub_ps(a, b); }
+  static F minf(F a, F b) { return _mm512_min_ps(a, b); }
   static F maxf(F a, F b) { return _mm512_max_ps(a, b); }
   static F absf(F a) { return _mm512_abs_ps(a); }
+  // Every lane: the sum of v's lanes (a tree of shuffles, no trip through scalars).
+  static F total(F v) {
+    v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2)));
+    v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(2, 3, 0, 1)));
+    v = _mm512_add_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
+    return _mm512_add_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
+  }
   using I64 = __m512i;
   static I64 bits(D v) { return _mm512_castpd_si512(v); }
   static D from_bits(I64 v) { return _mm512_castsi512_pd(v); }

@@ -37,8 +37,12 @@ struct V {
   static F addf(F a, F b) { return vaddq_f32(a, b); }
   static F fmaf(F a, F b, F c) { return vfmaq_f32(c, a, b); }
   // vmaxq returns NaN when either operand is NaN, which fast_ok relies on as well.
+  static F subf(F a, F b) { return vsubq_f32(a, b); }
+  static F minf(F a, F b) { return vminq_f32(a, b); }
   static F maxf(F a, F b) { return vmaxq_f32(a, b); }
   static F absf(F a) { return vabsq_f32(a); }
+  // Every lane: the sum of v's lanes.
+  static F total(F v) { return vdupq_n_f32(vaddvq_f32(v)); }
   using I64 = int64x2_t;
   static I64 bits(D v) { return vreinterpretq_s64_f64(v); }
   static D from_bits(I64 v) { return vreinterpretq_f64_s64(v); }

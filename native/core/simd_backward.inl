@@ -284,18 +284,58 @@ void backward_strip(const lrn::Params& p, const Consts& k, const BackSeries& bs,
 // |2*a*beta*x| * sum|t| <= 16 * (|term1| + |term2|); every vector is checked, tiny values
 // (subnormal arithmetic) fail, and a strip with any failure is redone in float64.
 struct BackF32 {
-  Series q;         // B^(-beta-1) on float32 window sums
-  F k, a, two_a_beta, sixteen, tiny;
+  Series q;              // B^(-beta-1) on float32 window sums
+  F k, a, two_a_beta;
+  F sixteenth;           // the check's room: the sum's error 16x inside SPEC's bound
+  F q_max_16;            // k^(-beta-1) / 16, an upper bound of B^(-beta-1) / 16 (B >= k)
+  F tiny;                // absolute slack that fails subnormal arithmetic
+  bool zeros_exact;      // t rounded to 0 leaves |dx| under half the smallest subnormal
 };
 
 BackF32 back_f32_of(const lrn::Params& p) {
-  lrn::Params q = p;
-  q.beta = p.beta + 1;
-  return {series_of(q, static_cast<int>(p.before + p.after + 2)), V::setf(static_cast<float>(p.k)),
-          V::setf(static_cast<float>(p.a)), V::setf(static_cast<float>(2 * p.a * p.beta)), V::setf(16.0f),
-          V::setf(0x1p-120f)};
+  const int W = static_cast<int>(p.before + p.after + 1);
+  const lrn::series::Series s = lrn::series::small_sum_series(p.k, p.a, p.beta + 1, 0x1p-24, W + 1);
+  // In the series' range |x| <= sqrt(S) <= sqrt(s_limit): a window of t that rounded to zero
+  // (each |t| < 2^-150) moves dx by under 2 a beta sqrt(s_limit) W 2^-150.
+  const bool zeros_exact = s.usable && 2 * p.a * p.beta * __builtin_sqrt(s.s_limit) * W <= 0.25;
+  return {series_vectors(s),
+          V::setf(static_cast<float>(p.k)),
+          V::setf(static_cast<float>(p.a)),
+          V::setf(static_cast<float>(2 * p.a * p.beta)),
+          V::setf(1.0f / 16),
+          V::setf(static_cast<float>(lrn::portable::inv_pow(p.k, p.beta + 1) / 16)),
+          V::setf(0x1p-124f),
+          zeros_exact};
 }
 
+// The lanes of a vector that failed back_dx's quick check, looked at exactly: with the window's
+// own sum |t| (exact16, divided by 16) where the quick check had a bound of it, and two cases
+// where float32 is exact enough whatever the sums: x == 0 (term2 is exactly 0, dx is t1 with its
+// own few roundings) and, when zeros_exact, t1 == 0 with every t of the window 0 (dx is 0, as
+// the float64 reference rounds to). Sparse gradients (dy mostly 0, as behind a max pool) and
+// ReLU zeros in x take these.
+__attribute__((noinline)) bool back_lanes_ok(F x, F cx, F t1, F sum_t, F exact16, const BackF32& f) {
+  const F zero = V::zerof();
+  const F excess = V::fmaf(V::absf(cx), V::subf(exact16, V::absf(sum_t)), f.tiny);
+  auto ok = V::or_(V::le(excess, V::absf(t1)), V::le(V::absf(x), zero));
+  if (f.zeros_exact) ok = V::or_(ok, V::and_(V::le(V::absf(t1), zero), V::le(exact16, zero)));
+  return V::all(ok);
+}
+
+// dx = t1 - cx * sum_t in float32 (t1 = dy*B^(-beta), cx = 2*a*beta*x, sum_t the window's sum of
+// t = dy*x*B^(-beta-1)), and whether every lane is surely within SPEC's bound. sum_t carries at
+// most ~8 units of 2^-24 of the window's sum |t|, of which mag16 is an upper bound divided by 16:
+// the check |cx| * mag16 + tiny <= |t1| + |cx * sum_t| keeps that error 16x inside
+// 1e-5 * (|term1| + |term2|), and fails lanes whose terms are so small that subnormal roundings
+// could matter. A vector that fails it gets back_lanes_ok's exact look (exact16() computes the
+// window's own sum |t| / 16 where mag16 is only a bound).
+template <class Exact16>
+LRN_INLINE F back_dx(F x, F t1, F sum_t, F mag16, const BackF32& f, bool& ok, Exact16 exact16) {
+  const F cx = V::mulf(f.two_a_beta, x);
+  const F excess = V::fmaf(V::absf(cx), V::subf(mag16, V::absf(sum_t)), f.tiny);
+  if (!V::all(V::le(excess, V::absf(t1)))) ok &= back_lanes_ok(x, cx, t1, sum_t, exact16(), f);
+  return V::fmaf(V::subf(V::zerof(), cx), sum_t, t1);
+}
 
 // backward_strip in float32 (out of place only): false when some vector failed a check, the
 // strip's outputs then incomplete.
@@ -351,11 +391,8 @@ bool backward_strip_f32(const lrn::Params& p, const BackF32& f, const Rows& in, 
     if (c < L) continue;
     const int64_t i = c - L;
     const F t1 = V::loadf(term1[slot >= L ? slot - L : slot - L + W]);
-    const F cx = V::mulf(f.two_a_beta, load(xb + i * rs));
-    const F t2 = V::mulf(cx, sum_tree<W>(t));
-    const F bound = V::fmaf(V::absf(cx), V::addf(sum_tree<W>(mag), f.tiny), f.tiny);
-    ok &= V::all(V::le(bound, V::mulf(f.sixteen, V::addf(V::absf(t1), V::absf(t2)))));
-    const F out = V::fmaf(V::setf(-1.0f), t2, t1);
+    const F mag16 = V::mulf(sum_tree<W>(mag), f.sixteenth);  // the window's own sum |t|
+    const F out = back_dx(load(xb + i * rs), t1, sum_tree<W>(t), mag16, f, ok, [&] { return mag16; });
     if (kPartial) store_part(dxb + i * S + q0, out, valid);
     else V::storef(dxb + i * S + q0, out);
     if (!ok) return false;  // data past the series' range usually fails at once: stop early
@@ -488,7 +525,7 @@ void backward_nhwc_f32(const lrn::Params& p, const float* x, const float* dy, fl
   const int64_t positions = p.batch * p.spatial_size;
   auto squares = [&](int64_t pos) __attribute__((always_inline)) { square_position(sq[pos & 1] + L, x + pos * C, C); };
   bool ok_prev = true, ok_cur = true;
-  float mag_sum[2] = {0, 0};
+  F mag_sum[2] = {V::zerof(), V::zerof()};
   if (positions > 0) squares(0);
   for (int64_t pos = 0; pos <= positions; ++pos) {
     if (pos + 1 < positions) squares(pos + 1);
@@ -514,17 +551,12 @@ void backward_nhwc_f32(const lrn::Params& p, const float* x, const float* dy, fl
         V::storef(u + c, V::mulf(dyc, V::mulf(q, V::fmaf(f.a, sum, f.k))));
       }
       ok_cur = ok;
-      // sum |t| over the whole position: an upper bound of every window's, for the checks
-      alignas(64) float lanes[kF];
-      V::storef(lanes, mag);
-      float total = 0;
-      for (int j = 0; j < kF; ++j) total += lanes[j];
-      mag_sum[pos & 1] = total;
+      mag_sum[pos & 1] = V::mulf(V::total(mag), f.sixteenth);  // bounds every window's sum |t|
     }
     if (pos > 0) {
       const int64_t at = pos - 1;
       const float* t = tt[at & 1];
-      const F mag = V::addf(V::setf(mag_sum[at & 1]), f.tiny);
+      const F mag16 = mag_sum[at & 1];
       const float* u = t1[at & 1];
       const float* xp = x + at * C;
       // Out of place straight into dx (a failed position is simply rewritten); in place into a
@@ -535,12 +567,12 @@ void backward_nhwc_f32(const lrn::Params& p, const float* x, const float* dy, fl
         F ts[W];
         LRN_UNROLL
         for (int w = 0; w < W; ++w) ts[w] = V::loadf(t + c + w);
-        const F t1v = V::loadf(u + c);
-        const F cx = V::mulf(f.two_a_beta, load_part(xp + c, C - c));
-        const F t2 = V::mulf(cx, sum_tree<W>(ts));
-        const F bound = V::fmaf(V::absf(cx), mag, f.tiny);
-        ok &= V::all(V::le(bound, V::mulf(f.sixteen, V::addf(V::absf(t1v), V::absf(t2)))));
-        store_part(dst + c, V::fmaf(V::setf(-1.0f), t2, t1v), C - c);
+        auto exact16 = [&] {
+          F mags[W];
+          for (int w = 0; w < W; ++w) mags[w] = V::absf(ts[w]);
+          return V::mulf(sum_tree<W>(mags), f.sixteenth);
+        };
+        store_part(dst + c, back_dx(load_part(xp + c, C - c), V::loadf(u + c), sum_tree<W>(ts), mag16, f, ok, exact16), C - c);
       }
       if (!ok) backward_nhwc_position(p, d, x, dy, dx, at);
       else if (in_place) copy_floats(dx + at * C, out, C);
@@ -549,10 +581,98 @@ void backward_nhwc_f32(const lrn::Params& p, const float* x, const float* dy, fl
   }
 }
 
+// NHWC backward in float32 on ISAs with a two-vector align (Ops::kShiftInRegisters): one pass
+// over each position, the window sums of the squares and of t built in registers as in
+// forward_nhwc_shift, dx one vector behind t. The check's bound of every window's sum |t| is
+// the position's k^(-beta-1) * sum |dy*x| (B >= k), from a short pass before: the main pass then
+// needs no stored t. A position that fails is redone in float64, its inputs intact (in place,
+// dx goes to a buffer first).
+struct BackShift {
+  F x_prev, x_cur, sq_prev, sq_cur, t_prev2, t_prev, t1_prev;
+};
+
+// One vector of backward_nhwc_shift_position at channel `at`: S, t and t1 of this vector, dx of
+// the one before (when there is one). kFull: this vector and the next are whole.
+template <class Ops, int L, int R, bool kFull>
+LRN_INLINE void back_shift_step(const float* xp, const float* dyp, float* out, int64_t C, int64_t at, F mag16,
+                                const BackF32& f, BackShift& st, bool& ok) {
+  F x_next;
+  if constexpr (kFull) x_next = V::loadf(xp + at + kF);
+  else x_next = at + kF < C ? load_part(xp + at + kF, C - at - kF) : V::zerof();
+  const F sq_next = V::mulf(x_next, x_next);
+  const F s = shifted_window_sum<Ops, L, R>(st.sq_prev, st.sq_cur, sq_next);
+  ok &= series_ok(s, f.q);
+  const F dyc = kFull ? V::loadf(dyp + at) : load_part(dyp + at, C - at);
+  const F q = series_scale(V::setf(1.0f), s, f.q);  // B^(-beta-1)
+  const F tc = V::mulf(V::mulf(dyc, st.x_cur), q);  // zero past the last channel
+  const F t1 = V::mulf(dyc, V::mulf(q, V::fmaf(f.a, s, f.k)));
+  if (at > 0) {
+    // the mirrored window: dx at channel i sums t over i - R .. i + L
+    const F sum_t = shifted_window_sum<Ops, R, L>(st.t_prev2, st.t_prev, tc);
+    auto exact16 = [&] {
+      return V::mulf(shifted_window_sum<Ops, R, L>(V::absf(st.t_prev2), V::absf(st.t_prev), V::absf(tc)), f.sixteenth);
+    };
+    V::storef(out + at - kF, back_dx(st.x_prev, st.t1_prev, sum_t, mag16, f, ok, exact16));
+  }
+  st = {st.x_cur, x_next, st.sq_cur, sq_next, st.t_prev, tc, t1};
+}
+
+template <class Ops, int L, int R>
+bool backward_nhwc_shift_position(const float* xp, const float* dyp, float* out, int64_t C, const BackF32& f) {
+  F sum_xdy = V::zerof();
+  for (int64_t c = 0; c < C; c += kF) {
+    sum_xdy = V::addf(sum_xdy, V::absf(V::mulf(load_part(xp + c, C - c), load_part(dyp + c, C - c))));
+  }
+  const F mag16 = V::mulf(V::total(sum_xdy), f.q_max_16);
+  const F zero = V::zerof();
+  const F x0 = load_part(xp, C);
+  BackShift st{zero, x0, zero, V::mulf(x0, x0), zero, zero, zero};
+  bool ok = true;
+  int64_t at = 0;
+  for (; at + 2 * kF <= C && ok; at += kF) back_shift_step<Ops, L, R, true>(xp, dyp, out, C, at, mag16, f, st, ok);
+  for (; at < C && ok; at += kF) back_shift_step<Ops, L, R, false>(xp, dyp, out, C, at, mag16, f, st, ok);
+  if (!ok) return false;
+  const F sum_t = shifted_window_sum<Ops, R, L>(st.t_prev2, st.t_prev, zero);
+  auto exact16 = [&] {
+    return V::mulf(shifted_window_sum<Ops, R, L>(V::absf(st.t_prev2), V::absf(st.t_prev), zero), f.sixteenth);
+  };
+  store_part(out + at - kF, back_dx(st.x_prev, st.t1_prev, sum_t, mag16, f, ok, exact16), C - (at - kF));
+  return ok;
+}
+
+template <class Ops, int L, int R>
+void backward_nhwc_shift(const lrn::Params& p, const float* x, const float* dy, float* dx, const NhwcBackD& d,
+                         float* buf) {
+  const int64_t C = p.channels;
+  const BackF32 f = back_f32_of(p);
+  const bool in_place = dx == x || dx == dy;
+  const int64_t positions = p.batch * p.spatial_size;
+  for (int64_t pos = 0; pos < positions; ++pos) {
+    const int64_t at = pos * C;
+    if (!backward_nhwc_shift_position<Ops, L, R>(x + at, dy + at, in_place ? buf : dx + at, C, f)) {
+      backward_nhwc_position(p, d, x, dy, dx, pos);
+    } else if (in_place) {
+      copy_floats(dx + at, buf, C);
+    }
+  }
+}
+
+// NHWC float32 backward for windows of W: in registers where the ISA can, else three stages.
+template <int W>
+void backward_nhwc_f32_any(const lrn::Params& p, const float* x, const float* dy, float* dx, const NhwcBackD& d,
+                           float* work) {
+  if constexpr (V::kShiftInRegisters) {
+    constexpr int kHigh = W / 2, kLow = (W - 1) / 2;  // the two ways to centre a window of W
+    if (p.before == kHigh) return backward_nhwc_shift<V, kHigh, W - 1 - kHigh>(p, x, dy, dx, d, work);
+    if (p.before == kLow) return backward_nhwc_shift<V, kLow, W - 1 - kLow>(p, x, dy, dx, d, work);
+  }
+  backward_nhwc_f32<W>(p, x, dy, dx, d, work);
+}
+
 using BackwardNhwcF32 = void (*)(const lrn::Params&, const float*, const float*, float*, const NhwcBackD&, float*);
 constexpr BackwardNhwcF32 kBackwardNhwcF32[kFloatRows] = {
-    backward_nhwc_f32<1>, backward_nhwc_f32<2>, backward_nhwc_f32<3>, backward_nhwc_f32<4>,
-    backward_nhwc_f32<5>, backward_nhwc_f32<6>, backward_nhwc_f32<7>, backward_nhwc_f32<8>,
+    backward_nhwc_f32_any<1>, backward_nhwc_f32_any<2>, backward_nhwc_f32_any<3>, backward_nhwc_f32_any<4>,
+    backward_nhwc_f32_any<5>, backward_nhwc_f32_any<6>, backward_nhwc_f32_any<7>, backward_nhwc_f32_any<8>,
 };
 
 void backward_nhwc(const lrn::Params& p, const float* x, const float* dy, float* dx, void* work) {

@@ -32,8 +32,6 @@ LRN_INLINE void store_part(float* p, F v, int64_t valid) {
   if (valid >= kF) V::storef(p, v);
   else V::store_n(p, v, valid);
 }
-// Loops over a strip's vectors and a window's rows: unrolled, so their values stay in registers.
-#define LRN_UNROLL _Pragma("GCC unroll 32")
 
 enum class Beta { Zero, Half, ThreeQuarters, One, Other };
 
@@ -223,6 +221,24 @@ template <int N, class T>
 LRN_INLINE T sum_tree(const T* t) {
   if constexpr (N == 1) return t[0];
   else return add(sum_tree<N / 2>(t), sum_tree<N - N / 2>(t + N / 2));
+}
+
+// Lane i: the sum of elements i - L .. i + R of prev:cur:next, the neighbours built in registers
+// (ISAs with a two-vector align, Ops::kShiftInRegisters; Ops is a template parameter so that
+// other ISAs never instantiate it). L, R <= 4.
+template <class Ops, int L, int R>
+LRN_INLINE F shifted_window_sum(F prev, F cur, F next) {
+  F terms[L + R + 1];
+  terms[L] = cur;
+  if constexpr (L >= 1) terms[L - 1] = Ops::template shift_in_low<1>(cur, prev);
+  if constexpr (L >= 2) terms[L - 2] = Ops::template shift_in_low<2>(cur, prev);
+  if constexpr (L >= 3) terms[L - 3] = Ops::template shift_in_low<3>(cur, prev);
+  if constexpr (L >= 4) terms[L - 4] = Ops::template shift_in_low<4>(cur, prev);
+  if constexpr (R >= 1) terms[L + 1] = Ops::template shift_in_high<1>(next, cur);
+  if constexpr (R >= 2) terms[L + 2] = Ops::template shift_in_high<2>(next, cur);
+  if constexpr (R >= 3) terms[L + 3] = Ops::template shift_in_high<3>(next, cur);
+  if constexpr (R >= 4) terms[L + 4] = Ops::template shift_in_high<4>(next, cur);
+  return sum_tree<L + R + 1>(terms);
 }
 
 // Adds the squares of v (in float64) to the two halves of a window sum.

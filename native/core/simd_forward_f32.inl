@@ -325,22 +325,11 @@ __attribute__((noinline)) F redo_nhwc(const Fast& f, F s, F b, F x_prev, F x_cur
 template <class Ops, int L, int R, bool kFull>
 LRN_INLINE void nhwc_shift_step(const float* xp, float* yp, int64_t C, int64_t at, const Fast& f, F& x_prev,
                                 F& sq_prev, F& x_cur, F& sq_cur) {
-  constexpr int W = L + R + 1;
   F x_next;
   if constexpr (kFull) x_next = V::loadf(xp + at + kF);
   else x_next = at + kF < C ? load_part(xp + at + kF, C - at - kF) : V::zerof();
   const F sq_next = V::mulf(x_next, x_next);
-  F terms[W];
-  terms[L] = sq_cur;
-  if constexpr (L >= 1) terms[L - 1] = Ops::template shift_in_low<1>(sq_cur, sq_prev);
-  if constexpr (L >= 2) terms[L - 2] = Ops::template shift_in_low<2>(sq_cur, sq_prev);
-  if constexpr (L >= 3) terms[L - 3] = Ops::template shift_in_low<3>(sq_cur, sq_prev);
-  if constexpr (L >= 4) terms[L - 4] = Ops::template shift_in_low<4>(sq_cur, sq_prev);
-  if constexpr (R >= 1) terms[L + 1] = Ops::template shift_in_high<1>(sq_next, sq_cur);
-  if constexpr (R >= 2) terms[L + 2] = Ops::template shift_in_high<2>(sq_next, sq_cur);
-  if constexpr (R >= 3) terms[L + 3] = Ops::template shift_in_high<3>(sq_next, sq_cur);
-  if constexpr (R >= 4) terms[L + 4] = Ops::template shift_in_high<4>(sq_next, sq_cur);
-  const F s = sum_tree<W>(terms);
+  const F s = shifted_window_sum<Ops, L, R>(sq_prev, sq_cur, sq_next);
   const int64_t valid = kFull ? kF : imin(kF, C - at);
   F out;
   if (series_ok(s, f.series)) {
