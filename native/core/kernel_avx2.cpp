@@ -38,6 +38,7 @@ struct V {
   static F sqrtf(F a) { return _mm256_sqrt_ps(a); }
   static F addf(F a, F b) { return _mm256_add_ps(a, b); }
   static F fmaf(F a, F b, F c) { return _mm256_fmadd_ps(a, b, c); }
+  static F fnmaf(F a, F b, F c) { return _mm256_fnmadd_ps(a, b, c); }  // c - a*b
   static F subf(F a, F b) { return _mm256_sub_ps(a, b); }
   static F minf(F a, F b) { return _mm256_min_ps(a, b); }
   static F maxf(F a, F b) { return _mm256_max_ps(a, b); }

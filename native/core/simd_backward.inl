@@ -277,70 +277,118 @@ void backward_strip(const lrn::Params& p, const Consts& k, const BackSeries& bs,
   }
 }
 
+// Channel i of a strip in float64, as backward_strip computes it (the same sums over windows of
+// W with zeros past the edges): for the rows of the float32 walk that fail their check.
+template <int W, bool kPartial>
+__attribute__((noinline)) F backward_row_d(const lrn::Params& p, const Consts& k, const BackSeries& bs,
+                                           const Rows& in, int64_t i, int64_t valid) {
+  const int64_t C = p.channels, L = p.before, R = p.after;
+  auto load = [&](const float* base, int64_t row) {
+    if (row < 0 || row >= C) return V::zerof();
+    return kPartial ? load_part(base + row * in.stride + in.at, valid) : V::loadf(base + row * in.stride + in.at);
+  };
+  D ts_lo[W], ts_hi[W], term1[2];
+  for (int w = 0; w < W; ++w) {  // t of channel j = i - R + w, whose window holds i
+    const int64_t j = i - R + w;
+    ts_lo[w] = ts_hi[w] = V::setd(0);
+    if (j < 0 || j >= C) continue;
+    D sq_lo[W], sq_hi[W];
+    for (int m = 0; m < W; ++m) {
+      const F v = load(in.x, j - L + m);
+      const D l = V::lo(v), h = V::hi(v);
+      sq_lo[m] = V::muld(l, l);
+      sq_hi[m] = V::muld(h, h);
+    }
+    D pw[2], q[2];
+    backward_powers(sum_tree<W>(sq_lo), sum_tree<W>(sq_hi), k, bs, pw, q);
+    const F xj = load(in.x, j), dyj = load(in.dy, j);
+    ts_lo[w] = V::muld(V::muld(V::lo(dyj), V::lo(xj)), q[0]);
+    ts_hi[w] = V::muld(V::muld(V::hi(dyj), V::hi(xj)), q[1]);
+    if (j == i) {
+      term1[0] = V::muld(V::lo(dyj), pw[0]);
+      term1[1] = V::muld(V::hi(dyj), pw[1]);
+    }
+  }
+  const F xi = load(in.x, i);
+  const D two_a_beta = V::setd(2 * p.a * p.beta);
+  const D neg_lo = V::muld(V::muld(two_a_beta, V::lo(xi)), sum_tree<W>(ts_lo));
+  const D neg_hi = V::muld(V::muld(two_a_beta, V::hi(xi)), sum_tree<W>(ts_hi));
+  return V::narrow(V::subd(term1[0], neg_lo), V::subd(term1[1], neg_hi));
+}
+
 // The float32 backward: where S is in the series' range, t = dy*x*B^(-beta-1) and its sums in
 // float32 are off by at most eta * sum|t| (eta: 8 units of 2^-24 for windows up to 8, from
 // the series, the two products and the sum's roundings), so dx = dy*B^-beta - 2*a*beta*x*sum t
 // stays within SPEC's 1e-5 * (|term1| + |term2|) (168 units) wherever
-// |2*a*beta*x| * sum|t| <= 16 * (|term1| + |term2|); every vector is checked, tiny values
-// (subnormal arithmetic) fail, and a strip with any failure is redone in float64.
+// |2*a*beta*x| * sum|t| <= 16 * (|term1| + |term2|). Every vector is checked (quick_excess); a
+// failed one is redone in float64 (NCHW: that row of the strip; NHWC: the position), and a
+// window sum past the series' range sends the whole strip or position to float64.
 struct BackF32 {
   Series q;              // B^(-beta-1) on float32 window sums
   F k, a, two_a_beta;
   F sixteenth;           // the check's room: the sum's error 16x inside SPEC's bound
   F q_max_16;            // k^(-beta-1) / 16, an upper bound of B^(-beta-1) / 16 (B >= k)
-  F tiny;                // absolute slack that fails subnormal arithmetic
-  bool zeros_exact;      // t rounded to 0 leaves |dx| under half the smallest subnormal
+  F subnormal16;         // the subnormal roundings' share of the check (see back_f32_of)
 };
 
+// Subnormal roundings: each t below 2^-126 (or rounded to 0) is off by up to 2^-150 max(1, q_max),
+// which moves dx by |cx| W 2^-150 max(1, q_max) at most. Where that is under a quarter of the
+// smallest subnormal for every x in the series' range (|x| <= sqrt(S) <= sqrt(s_limit)), it is
+// below float32's resolution and the check ignores it: dx is then as exact as the float64
+// reference rounded to float32 (AlexNet's presets: 0.02 of a quarter). Elsewhere the check
+// counts it as |cx| * subnormal16, an error 2^-18 of what the check allows.
 BackF32 back_f32_of(const lrn::Params& p) {
   const int W = static_cast<int>(p.before + p.after + 1);
   const lrn::series::Series s = lrn::series::small_sum_series(p.k, p.a, p.beta + 1, 0x1p-24, W + 1);
-  // In the series' range |x| <= sqrt(S) <= sqrt(s_limit): a window of t that rounded to zero
-  // (each |t| < 2^-150) moves dx by under 2 a beta sqrt(s_limit) W 2^-150.
-  const bool zeros_exact = s.usable && 2 * p.a * p.beta * __builtin_sqrt(s.s_limit) * W <= 0.25;
+  const double q_max = lrn::portable::inv_pow(p.k, p.beta + 1);
+  const double q_big = q_max > 1 ? q_max : 1;
+  const bool below_resolution = s.usable && 2 * p.a * p.beta * __builtin_sqrt(s.s_limit) * W * q_big <= 0.25;
   return {series_vectors(s),
           V::setf(static_cast<float>(p.k)),
           V::setf(static_cast<float>(p.a)),
           V::setf(static_cast<float>(2 * p.a * p.beta)),
           V::setf(1.0f / 16),
-          V::setf(static_cast<float>(lrn::portable::inv_pow(p.k, p.beta + 1) / 16)),
-          V::setf(0x1p-124f),
-          zeros_exact};
+          V::setf(static_cast<float>(q_max / 16)),
+          V::setf(below_resolution ? 0.0f : static_cast<float>(W * q_big * 0x1p-131))};
 }
 
-// The lanes of a vector that failed back_dx's quick check, looked at exactly: with the window's
-// own sum |t| (exact16, divided by 16) where the quick check had a bound of it, and two cases
-// where float32 is exact enough whatever the sums: x == 0 (term2 is exactly 0, dx is t1 with its
-// own few roundings) and, when zeros_exact, t1 == 0 with every t of the window 0 (dx is 0, as
-// the float64 reference rounds to). Sparse gradients (dy mostly 0, as behind a max pool) and
-// ReLU zeros in x take these.
-__attribute__((noinline)) bool back_lanes_ok(F x, F cx, F t1, F sum_t, F exact16, const BackF32& f) {
-  const F zero = V::zerof();
-  const F excess = V::fmaf(V::absf(cx), V::subf(exact16, V::absf(sum_t)), f.tiny);
-  auto ok = V::or_(V::le(excess, V::absf(t1)), V::le(V::absf(x), zero));
-  if (f.zeros_exact) ok = V::or_(ok, V::and_(V::le(V::absf(t1), zero), V::le(exact16, zero)));
-  return V::all(ok);
-}
+// The float32 dx = t1 - cx * sum_t (t1 = dy*B^(-beta), cx = 2*a*beta*x, sum_t the window's sum
+// of t = dy*x*B^(-beta-1)) is surely within SPEC's bound where this is <= |t1|. sum_t carries at
+// most ~8 units of 2^-24 of the window's sum |t|, of which mag16 is an upper bound divided by 16
+// (plus subnormal16): |cx| * mag16 <= |t1| + |cx * sum_t| keeps that error 16x inside
+// 1e-5 * (|term1| + |term2|). Where x == 0 term2 is exactly 0 and every lane passes; with
+// dy == 0 too (sparse gradients behind a max pool, ReLU zeros in x) dx is exactly 0.
+LRN_INLINE F quick_excess(F cx_abs, F sum_t, F mag16) { return V::mulf(cx_abs, V::subf(mag16, V::absf(sum_t))); }
 
-// dx = t1 - cx * sum_t in float32 (t1 = dy*B^(-beta), cx = 2*a*beta*x, sum_t the window's sum of
-// t = dy*x*B^(-beta-1)), and whether every lane is surely within SPEC's bound. sum_t carries at
-// most ~8 units of 2^-24 of the window's sum |t|, of which mag16 is an upper bound divided by 16:
-// the check |cx| * mag16 + tiny <= |t1| + |cx * sum_t| keeps that error 16x inside
-// 1e-5 * (|term1| + |term2|), and fails lanes whose terms are so small that subnormal roundings
-// could matter. A vector that fails it gets back_lanes_ok's exact look (exact16() computes the
-// window's own sum |t| / 16 where mag16 is only a bound).
-template <class Exact16>
-LRN_INLINE F back_dx(F x, F t1, F sum_t, F mag16, const BackF32& f, bool& ok, Exact16 exact16) {
+// dx of one vector; ok cleared when a lane fails the check. mag16: the window's sum |t| / 16 plus
+// subnormal16.
+LRN_INLINE F back_dx(F x, F t1, F sum_t, F mag16, const BackF32& f, bool& ok) {
   const F cx = V::mulf(f.two_a_beta, x);
-  const F excess = V::fmaf(V::absf(cx), V::subf(mag16, V::absf(sum_t)), f.tiny);
-  if (!V::all(V::le(excess, V::absf(t1)))) ok &= back_lanes_ok(x, cx, t1, sum_t, exact16(), f);
-  return V::fmaf(V::subf(V::zerof(), cx), sum_t, t1);
+  ok &= V::all(V::le(quick_excess(V::absf(cx), sum_t, mag16), V::absf(t1)));
+  return V::fnmaf(cx, sum_t, t1);
 }
 
-// backward_strip in float32 (out of place only): false when some vector failed a check, the
+// A vector that failed with a bound of its windows' sums |t|, looked at with their own sums.
+__attribute__((noinline)) bool back_lanes_ok(F cx_abs, F t1_abs, F sum_t, F exact16) {
+  return V::all(V::le(quick_excess(cx_abs, sum_t, exact16), t1_abs));
+}
+
+// back_dx with bound16 a bound of the window's sum |t| / 16 (plus subnormal16), cheaper to have;
+// a vector that fails with it is looked at again with exact16(), the window's own.
+template <class Exact16>
+LRN_INLINE F back_dx_bounded(F x, F t1, F sum_t, F bound16, const BackF32& f, bool& ok, Exact16 exact16) {
+  const F cx = V::mulf(f.two_a_beta, x);
+  const F cx_abs = V::absf(cx), t1_abs = V::absf(t1);
+  if (!V::all(V::le(quick_excess(cx_abs, sum_t, bound16), t1_abs))) ok &= back_lanes_ok(cx_abs, t1_abs, sum_t, exact16());
+  return V::fnmaf(cx, sum_t, t1);
+}
+
+// backward_strip in float32 (out of place only): a row that fails its check is redone in
+// float64 alone (backward_row_d); false when some window sum is past the series' range, the
 // strip's outputs then incomplete.
 template <int W, bool kPartial>
-bool backward_strip_f32(const lrn::Params& p, const BackF32& f, const Rows& in, float* dxb, int64_t q0, int64_t valid) {
+bool backward_strip_f32(const lrn::Params& p, const BackF32& f, const Consts& k, const BackSeries& bs, const Rows& in,
+                        float* dxb, int64_t q0, int64_t valid) {
   const int64_t C = p.channels, S = p.spatial_size, L = p.before, R = p.after;
   const float* xb = in.x;
   const float* dyb = in.dy;
@@ -360,6 +408,9 @@ bool backward_strip_f32(const lrn::Params& p, const BackF32& f, const Rows& in, 
   }
   const bool prefetch_next = !kPartial && rs == S && q0 + 2 * kF <= S;
   bool ok = true;
+  constexpr int kMaxFailedRows = 32;  // more: the strip is redone whole
+  int64_t failed[kMaxFailedRows];
+  int failed_rows = 0;
   int64_t slot = 0;  // c % W
   for (int64_t c = 0; c < C + L; ++c, slot = slot + 1 == W ? 0 : slot + 1) {
     LRN_UNROLL
@@ -391,13 +442,24 @@ bool backward_strip_f32(const lrn::Params& p, const BackF32& f, const Rows& in, 
     if (c < L) continue;
     const int64_t i = c - L;
     const F t1 = V::loadf(term1[slot >= L ? slot - L : slot - L + W]);
-    const F mag16 = V::mulf(sum_tree<W>(mag), f.sixteenth);  // the window's own sum |t|
-    const F out = back_dx(load(xb + i * rs), t1, sum_tree<W>(t), mag16, f, ok, [&] { return mag16; });
+    const F mag16 = V::fmaf(sum_tree<W>(mag), f.sixteenth, f.subnormal16);  // the window's own sum |t|
+    bool row_ok = true;
+    const F out = back_dx(load(xb + i * rs), t1, sum_tree<W>(t), mag16, f, row_ok);
+    if (!row_ok) {
+      if (failed_rows == kMaxFailedRows) return false;
+      failed[failed_rows++] = i;
+    }
     if (kPartial) store_part(dxb + i * S + q0, out, valid);
     else V::storef(dxb + i * S + q0, out);
     if (!ok) return false;  // data past the series' range usually fails at once: stop early
   }
-  return ok;
+  // After the walk: a call inside it would make the compiler keep its registers in memory.
+  for (int r = 0; r < failed_rows; ++r) {
+    const F out = backward_row_d<W, kPartial>(p, k, bs, in, failed[r], valid);
+    if (kPartial) store_part(dxb + failed[r] * S + q0, out, valid);
+    else V::storef(dxb + failed[r] * S + q0, out);
+  }
+  return true;
 }
 
 template <int W>
@@ -422,8 +484,8 @@ void backward_nchw_walk(const lrn::Params& p, const float* x, const float* dy, f
         in = {copy, copy + C * kF, kF, 0};
       }
       if (q0 < full) {
-        if (!backward_strip_f32<W, false>(p, f, in, dx + base, q0, kF)) backward_strip<W, false>(p, k, bs, in, dx + base, q0, kF);
-      } else if (!backward_strip_f32<W, true>(p, f, in, dx + base, q0, valid)) {
+        if (!backward_strip_f32<W, false>(p, f, k, bs, in, dx + base, q0, kF)) backward_strip<W, false>(p, k, bs, in, dx + base, q0, kF);
+      } else if (!backward_strip_f32<W, true>(p, f, k, bs, in, dx + base, q0, valid)) {
         backward_strip<W, true>(p, k, bs, in, dx + base, q0, valid);
       }
     }
@@ -551,7 +613,7 @@ void backward_nhwc_f32(const lrn::Params& p, const float* x, const float* dy, fl
         V::storef(u + c, V::mulf(dyc, V::mulf(q, V::fmaf(f.a, sum, f.k))));
       }
       ok_cur = ok;
-      mag_sum[pos & 1] = V::mulf(V::total(mag), f.sixteenth);  // bounds every window's sum |t|
+      mag_sum[pos & 1] = V::fmaf(V::total(mag), f.sixteenth, f.subnormal16);  // bounds every window's sum |t|
     }
     if (pos > 0) {
       const int64_t at = pos - 1;
@@ -570,9 +632,9 @@ void backward_nhwc_f32(const lrn::Params& p, const float* x, const float* dy, fl
         auto exact16 = [&] {
           F mags[W];
           for (int w = 0; w < W; ++w) mags[w] = V::absf(ts[w]);
-          return V::mulf(sum_tree<W>(mags), f.sixteenth);
+          return V::fmaf(sum_tree<W>(mags), f.sixteenth, f.subnormal16);
         };
-        store_part(dst + c, back_dx(load_part(xp + c, C - c), V::loadf(u + c), sum_tree<W>(ts), mag16, f, ok, exact16), C - c);
+        store_part(dst + c, back_dx_bounded(load_part(xp + c, C - c), V::loadf(u + c), sum_tree<W>(ts), mag16, f, ok, exact16), C - c);
       }
       if (!ok) backward_nhwc_position(p, d, x, dy, dx, at);
       else if (in_place) copy_floats(dx + at * C, out, C);
@@ -610,9 +672,10 @@ LRN_INLINE void back_shift_step(const float* xp, const float* dyp, float* out, i
     // the mirrored window: dx at channel i sums t over i - R .. i + L
     const F sum_t = shifted_window_sum<Ops, R, L>(st.t_prev2, st.t_prev, tc);
     auto exact16 = [&] {
-      return V::mulf(shifted_window_sum<Ops, R, L>(V::absf(st.t_prev2), V::absf(st.t_prev), V::absf(tc)), f.sixteenth);
+      return V::fmaf(shifted_window_sum<Ops, R, L>(V::absf(st.t_prev2), V::absf(st.t_prev), V::absf(tc)), f.sixteenth,
+                     f.subnormal16);
     };
-    V::storef(out + at - kF, back_dx(st.x_prev, st.t1_prev, sum_t, mag16, f, ok, exact16));
+    V::storef(out + at - kF, back_dx_bounded(st.x_prev, st.t1_prev, sum_t, mag16, f, ok, exact16));
   }
   st = {st.x_cur, x_next, st.sq_cur, sq_next, st.t_prev, tc, t1};
 }
@@ -623,7 +686,7 @@ bool backward_nhwc_shift_position(const float* xp, const float* dyp, float* out,
   for (int64_t c = 0; c < C; c += kF) {
     sum_xdy = V::addf(sum_xdy, V::absf(V::mulf(load_part(xp + c, C - c), load_part(dyp + c, C - c))));
   }
-  const F mag16 = V::mulf(V::total(sum_xdy), f.q_max_16);
+  const F mag16 = V::fmaf(V::total(sum_xdy), f.q_max_16, f.subnormal16);
   const F zero = V::zerof();
   const F x0 = load_part(xp, C);
   BackShift st{zero, x0, zero, V::mulf(x0, x0), zero, zero, zero};
@@ -634,9 +697,10 @@ bool backward_nhwc_shift_position(const float* xp, const float* dyp, float* out,
   if (!ok) return false;
   const F sum_t = shifted_window_sum<Ops, R, L>(st.t_prev2, st.t_prev, zero);
   auto exact16 = [&] {
-    return V::mulf(shifted_window_sum<Ops, R, L>(V::absf(st.t_prev2), V::absf(st.t_prev), zero), f.sixteenth);
+    return V::fmaf(shifted_window_sum<Ops, R, L>(V::absf(st.t_prev2), V::absf(st.t_prev), zero), f.sixteenth,
+                   f.subnormal16);
   };
-  store_part(out + at - kF, back_dx(st.x_prev, st.t1_prev, sum_t, mag16, f, ok, exact16), C - (at - kF));
+  store_part(out + at - kF, back_dx_bounded(st.x_prev, st.t1_prev, sum_t, mag16, f, ok, exact16), C - (at - kF));
   return ok;
 }
 
