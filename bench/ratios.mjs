@@ -1,6 +1,7 @@
 // node bench/ratios.mjs [kernel] [--threads] [--scale s]   (after npm run build)
 // The package's own ratios on 1x96x55x55, float32, into a preallocated `out`, one process:
-// other betas, within-channel and backward against the beta = 0.75 across-channels forward,
+// other betas, within-channel and backward (dense, and sparse as behind ReLU and a max pool)
+// against the beta = 0.75 across-channels forward,
 // the per-call time of a 1x8x4x4 call, and with --threads lrnAsync on 32x96x55x55 with one
 // thread against two. Medians by bench/timing.mjs's policy; no timing asserts anything.
 // --scale multiplies the input (uniform(-2, 2)) by s: with s = 100 the window sums are far past
@@ -31,6 +32,8 @@ function input(length) {
 async function main() {
   setBackend(kernel);
   const x = input(96 * 55 * 55), dy = fill(x.length), out = new Float32Array(x.length);
+  // What a backward pass behind ReLU and a max pool sees: x >= 0 with half of it 0, dy mostly 0.
+  const reluX = x.map((v) => Math.max(v, 0)), sparseDy = dy.map((v, i) => (i % 4 === 0 ? v : 0));
   const rows = [];
   for (const layout of ['NCHW', 'NHWC']) {
     const shape = layout === 'NCHW' ? [1, 96, 55, 55] : [1, 55, 55, 96];
@@ -42,6 +45,8 @@ async function main() {
     rows.push([layout, 'forward, within-channel', within, within / base]);
     const backward = await medianMicros(() => { lrnBackward(x, dy, { shape, layout, out }); });
     rows.push([layout, 'backward', backward, backward / base]);
+    const sparse = await medianMicros(() => { lrnBackward(reluX, sparseDy, { shape, layout, out }); });
+    rows.push([layout, 'backward, sparse (ReLU x, 3/4 of dy 0)', sparse, sparse / base]);
   }
   console.log(`kernel ${backend().kernel}, 1x96x55x55 float32 into out, input uniform(-${2 * scale}, ${2 * scale}) (median us, ratio to the beta 0.75 forward)\n`);
   console.log('| layout | call | median us | ratio |\n|---|---|---|---|');
