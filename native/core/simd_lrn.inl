@@ -108,4 +108,3 @@ void backward_f64(const lrn::Params& p, const double* x, const double* dy, doubl
 
 #undef LRN_INLINE
 #undef LRN_UNROLL
-#undef LRN_UNROLL
