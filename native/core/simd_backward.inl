@@ -286,31 +286,51 @@ void backward_strip(const lrn::Params& p, const Consts& k, const BackSeries& bs,
   }
 }
 
-// Channel i of a strip in float64, as backward_strip computes it (the same sums over windows of
-// W with zeros past the edges): for the rows of the float32 walk that fail their check.
-template <int W, bool kPartial>
-__attribute__((noinline)) F backward_row_d(const lrn::Params& p, const Consts& k, const BackSeries& bs,
-                                           const Rows& in, int64_t i, int64_t valid) {
-  const int64_t C = p.channels, L = p.before, R = p.after;
-  auto load = [&](const float* base, int64_t row) {
-    if (row < 0 || row >= C) return V::zerof();
-    return kPartial ? load_part(base + row * in.stride + in.at, valid) : V::loadf(base + row * in.stride + in.at);
-  };
+// One vector of dx in float64, as backward_strip computes it (the same sums over windows of W
+// with zeros past the edges), for the vectors of the float32 paths that fail their check.
+// Lanes: where the vector's inputs come from. Row j of StripLanes is channel j of an NCHW
+// strip; of PositionLanes, channels j .. j + kF - 1 of an NHWC position (zero-padded copies).
+template <bool kPartial>
+struct StripLanes {
+  const Rows& in;
+  int64_t channels, valid;
+  F load(const float* base, int64_t j) const {
+    if (j < 0 || j >= channels) return V::zerof();
+    const float* row = base + j * in.stride + in.at;
+    return kPartial ? load_part(row, valid) : V::loadf(row);
+  }
+  F x(int64_t j) const { return load(in.x, j); }
+  F dy(int64_t j) const { return load(in.dy, j); }
+  bool outside(int64_t j) const { return j < 0 || j >= channels; }
+};
+
+struct PositionLanes {
+  const float* xs;  // channel 0 of the copies, with zeros for L + R + kF on either side
+  const float* dys;
+  F x(int64_t j) const { return V::loadf(xs + j); }
+  F dy(int64_t j) const { return V::loadf(dys + j); }
+  bool outside(int64_t) const { return false; }  // the zeros make its t 0
+};
+
+template <int W, class Lanes>
+__attribute__((noinline)) F backward_lanes_d(const lrn::Params& p, const Consts& k, const BackSeries& bs,
+                                             const Lanes& lanes, int64_t i) {
+  const int64_t L = p.before, R = p.after;
   D ts_lo[W], ts_hi[W], term1[2];
-  for (int w = 0; w < W; ++w) {  // t of channel j = i - R + w, whose window holds i
+  for (int w = 0; w < W; ++w) {  // t of row j = i - R + w, whose window holds i
     const int64_t j = i - R + w;
     ts_lo[w] = ts_hi[w] = V::setd(0);
-    if (j < 0 || j >= C) continue;
+    if (lanes.outside(j)) continue;
     D sq_lo[W], sq_hi[W];
     for (int m = 0; m < W; ++m) {
-      const F v = load(in.x, j - L + m);
+      const F v = lanes.x(j - L + m);
       const D l = V::lo(v), h = V::hi(v);
       sq_lo[m] = V::muld(l, l);
       sq_hi[m] = V::muld(h, h);
     }
     D pw[2], q[2];
     backward_powers(sum_tree<W>(sq_lo), sum_tree<W>(sq_hi), k, bs, pw, q);
-    const F xj = load(in.x, j), dyj = load(in.dy, j);
+    const F xj = lanes.x(j), dyj = lanes.dy(j);
     ts_lo[w] = V::muld(V::muld(V::lo(dyj), V::lo(xj)), q[0]);
     ts_hi[w] = V::muld(V::muld(V::hi(dyj), V::hi(xj)), q[1]);
     if (j == i) {
@@ -318,7 +338,7 @@ __attribute__((noinline)) F backward_row_d(const lrn::Params& p, const Consts& k
       term1[1] = V::muld(V::hi(dyj), pw[1]);
     }
   }
-  const F xi = load(in.x, i);
+  const F xi = lanes.x(i);
   const D two_a_beta = V::setd(2 * p.a * p.beta);
   const D neg_lo = V::muld(V::muld(two_a_beta, V::lo(xi)), sum_tree<W>(ts_lo));
   const D neg_hi = V::muld(V::muld(two_a_beta, V::hi(xi)), sum_tree<W>(ts_hi));
@@ -384,16 +404,20 @@ __attribute__((noinline)) bool back_lanes_ok(F cx_abs, F t1_abs, F sum_t, F exac
 
 // back_dx with bound16 a bound of the window's sum |t| / 16 (plus subnormal16), cheaper to have;
 // a vector that fails with it is looked at again with exact16(), the window's own.
+// looks counts those second looks.
 template <class Exact16>
-LRN_INLINE F back_dx_bounded(F x, F t1, F sum_t, F bound16, const BackF32& f, bool& ok, Exact16 exact16) {
+LRN_INLINE F back_dx_bounded(F x, F t1, F sum_t, F bound16, const BackF32& f, bool& ok, int& looks, Exact16 exact16) {
   const F cx = V::mulf(f.two_a_beta, x);
   const F cx_abs = V::absf(cx), t1_abs = V::absf(t1);
-  if (!V::all(V::le(quick_excess(cx_abs, sum_t, bound16), t1_abs))) ok &= back_lanes_ok(cx_abs, t1_abs, sum_t, exact16());
+  if (!V::all(V::le(quick_excess(cx_abs, sum_t, bound16), t1_abs))) {
+    ++looks;
+    ok &= back_lanes_ok(cx_abs, t1_abs, sum_t, exact16());
+  }
   return V::fnmaf(cx, sum_t, t1);
 }
 
 // backward_strip in float32 (out of place only): a row that fails its check is redone in
-// float64 alone (backward_row_d); false when some window sum is past the series' range, the
+// float64 alone (backward_lanes_d); false when some window sum is past the series' range, the
 // strip's outputs then incomplete.
 template <int W, bool kPartial>
 bool backward_strip_f32(const lrn::Params& p, const BackF32& f, const Consts& k, const BackSeries& bs, const Rows& in,
@@ -464,7 +488,7 @@ bool backward_strip_f32(const lrn::Params& p, const BackF32& f, const Consts& k,
   }
   // After the walk: a call inside it would make the compiler keep its registers in memory.
   for (int r = 0; r < failed_rows; ++r) {
-    const F out = backward_row_d<W, kPartial>(p, k, bs, in, failed[r], valid);
+    const F out = backward_lanes_d<W>(p, k, bs, StripLanes<kPartial>{in, C, valid}, failed[r]);
     if (kPartial) store_part(dxb + failed[r] * S + q0, out, valid);
     else V::storef(dxb + failed[r] * S + q0, out);
   }
@@ -578,7 +602,9 @@ void backward_nhwc_position(const lrn::Params& p, const NhwcBackD& d, const floa
 // passed, else the position is redone in float64 (its inputs still intact, in place too).
 int64_t nhwc_back_f32_floats(const lrn::Params& p) {
   const int64_t width = p.before + p.channels + p.after + 2 * kF;
-  return 4 * width + 3 * (p.channels + kF);
+  const int64_t three_stage = 4 * width + 3 * (p.channels + kF);
+  const int64_t one_pass = 2 * (p.channels + 3 * (p.before + p.after + kF)) + p.channels + kF;  // backward_nhwc_shift
+  return three_stage > one_pass ? three_stage : one_pass;
 }
 
 template <int W>
@@ -634,6 +660,7 @@ void backward_nhwc_f32(const lrn::Params& p, const float* x, const float* dy, fl
       // buffer, as a failure needs the position's inputs.
       float* dst = in_place ? out : dx + at * C;
       bool ok = ok_prev;
+      int looks = 0;  // not used: this path has no exact mode
       for (int64_t c = 0; c < C && ok; c += kF) {
         F ts[W];
         LRN_UNROLL
@@ -643,7 +670,7 @@ void backward_nhwc_f32(const lrn::Params& p, const float* x, const float* dy, fl
           for (int w = 0; w < W; ++w) mags[w] = V::absf(ts[w]);
           return V::fmaf(sum_tree<W>(mags), f.sixteenth, f.subnormal16);
         };
-        store_part(dst + c, back_dx_bounded(load_part(xp + c, C - c), V::loadf(u + c), sum_tree<W>(ts), mag16, f, ok, exact16), C - c);
+        store_part(dst + c, back_dx_bounded(load_part(xp + c, C - c), V::loadf(u + c), sum_tree<W>(ts), mag16, f, ok, looks, exact16), C - c);
       }
       if (!ok) backward_nhwc_position(p, d, x, dy, dx, at);
       else if (in_place) copy_floats(dx + at * C, out, C);
@@ -656,17 +683,53 @@ void backward_nhwc_f32(const lrn::Params& p, const float* x, const float* dy, fl
 // over each position, the window sums of the squares and of t built in registers as in
 // forward_nhwc_shift, dx one vector behind t. The check's bound of every window's sum |t| is
 // the position's k^(-beta-1) * sum |dy*x| (B >= k), from a short pass before: the main pass then
-// needs no stored t. A position that fails is redone in float64, its inputs intact (in place,
-// dx goes to a buffer first).
+// needs no stored t. A vector that fails its check is redone alone in float64 after the pass
+// (from zero-padded copies of the position); a position with a window sum past the series'
+// range, or with many failed vectors, is redone whole. The inputs stay intact for that: in
+// place, dx goes to a buffer first.
 struct BackShift {
-  F x_prev, x_cur, sq_prev, sq_cur, t_prev2, t_prev, t1_prev;
+  F x_prev, x_cur, sq_prev, sq_cur, t_prev2, t_prev, t1_prev, m_prev2, m_prev;  // m: |t| (kExact)
+};
+
+// Vectors of a position that failed their check, by channel.
+struct FailedVectors {
+  static constexpr int kMax = 8;  // more: the position is redone whole
+  int64_t at[kMax];
+  int n = 0;
+  bool overflow = false;
+  void add(int64_t channel) {
+    if (n == kMax) overflow = true;
+    else at[n++] = channel;
+  }
+};
+
+// Zero-padded copies of one position's x and dy for backward_lanes_d.
+struct PaddedPosition {
+  float* xs;  // channel 0; L + R + kF zeros before, as many and kF after the channels
+  float* dys;
+  static int64_t pad(const lrn::Params& p) { return p.before + p.after + kF; }
+  static int64_t width(const lrn::Params& p) { return p.channels + 2 * pad(p) + kF; }
+  PaddedPosition(const lrn::Params& p, float* work) {
+    fill_zero(work, 2 * width(p));
+    xs = work + pad(p);
+    dys = work + width(p) + pad(p);
+  }
 };
 
 // One vector of backward_nhwc_shift_position at channel `at`: S, t and t1 of this vector, dx of
 // the one before (when there is one). kFull: this vector and the next are whole.
-template <class Ops, int L, int R, bool kFull>
+// Vectors of a position that took back_dx_bounded's second look; the position's result.
+struct PositionResult {
+  bool ok;
+  int looks;
+};
+
+// One vector of backward_nhwc_shift_position at channel `at`: S, t and t1 of this vector, dx of
+// the one before (when there is one). kFull: this vector and the next are whole. kExact: each
+// window's own sum |t| from registers (in place of mag16, the position's bound).
+template <class Ops, int L, int R, bool kFull, bool kExact>
 LRN_INLINE void back_shift_step(const float* xp, const float* dyp, float* out, int64_t C, int64_t at, F mag16,
-                                const BackF32& f, BackShift& st, bool& ok) {
+                                const BackF32& f, BackShift& st, bool& ok, int& looks, FailedVectors& failed) {
   F x_next;
   if constexpr (kFull) x_next = V::loadf(xp + at + kF);
   else x_next = at + kF < C ? load_part(xp + at + kF, C - at - kF) : V::zerof();
@@ -677,52 +740,108 @@ LRN_INLINE void back_shift_step(const float* xp, const float* dyp, float* out, i
   const F q = series_scale(V::setf(1.0f), s, f.q);  // B^(-beta-1)
   const F tc = V::mulf(V::mulf(dyc, st.x_cur), q);  // zero past the last channel
   const F t1 = V::mulf(dyc, V::mulf(q, V::fmaf(f.a, s, f.k)));
+  const F mc = kExact ? V::absf(tc) : tc;
   if (at > 0) {
     // the mirrored window: dx at channel i sums t over i - R .. i + L
     const F sum_t = shifted_window_sum<Ops, R, L>(st.t_prev2, st.t_prev, tc);
-    auto exact16 = [&] {
-      return V::fmaf(shifted_window_sum<Ops, R, L>(V::absf(st.t_prev2), V::absf(st.t_prev), V::absf(tc)), f.sixteenth,
-                     f.subnormal16);
-    };
-    V::storef(out + at - kF, back_dx_bounded(st.x_prev, st.t1_prev, sum_t, mag16, f, ok, exact16));
+    bool vector_ok = true;
+    F v;
+    if constexpr (kExact) {
+      const F exact16 = V::fmaf(shifted_window_sum<Ops, R, L>(st.m_prev2, st.m_prev, mc), f.sixteenth, f.subnormal16);
+      v = back_dx(st.x_prev, st.t1_prev, sum_t, exact16, f, vector_ok);
+    } else {
+      auto exact16 = [&] {
+        const F m = shifted_window_sum<Ops, R, L>(V::absf(st.t_prev2), V::absf(st.t_prev), V::absf(tc));
+        return V::fmaf(m, f.sixteenth, f.subnormal16);
+      };
+      v = back_dx_bounded(st.x_prev, st.t1_prev, sum_t, mag16, f, vector_ok, looks, exact16);
+    }
+    V::storef(out + at - kF, v);
+    if (!vector_ok) failed.add(at - kF);
   }
-  st = {st.x_cur, x_next, st.sq_cur, sq_next, st.t_prev, tc, t1};
+  st = {st.x_cur, x_next, st.sq_cur, sq_next, st.t_prev, tc, t1, st.m_prev, mc};
 }
 
-template <class Ops, int L, int R>
-bool backward_nhwc_shift_position(const float* xp, const float* dyp, float* out, int64_t C, const BackF32& f) {
-  F sum_xdy = V::zerof();
-  for (int64_t c = 0; c < C; c += kF) {
-    sum_xdy = V::addf(sum_xdy, V::absf(V::mulf(load_part(xp + c, C - c), load_part(dyp + c, C - c))));
+template <class Ops, int L, int R, bool kExact>
+PositionResult backward_nhwc_shift_position(const lrn::Params& p, const NhwcBackD& d, const PaddedPosition& pad,
+                                            const float* xp, const float* dyp, float* out, const BackF32& f) {
+  const int64_t C = p.channels;
+  F mag16 = V::zerof();
+  if constexpr (!kExact) {
+    F sum_xdy = V::zerof();
+    for (int64_t c = 0; c < C; c += kF) {
+      sum_xdy = V::addf(sum_xdy, V::absf(V::mulf(load_part(xp + c, C - c), load_part(dyp + c, C - c))));
+    }
+    mag16 = V::fmaf(V::total(sum_xdy), f.q_max_16, f.subnormal16);
   }
-  const F mag16 = V::fmaf(V::total(sum_xdy), f.q_max_16, f.subnormal16);
   const F zero = V::zerof();
   const F x0 = load_part(xp, C);
-  BackShift st{zero, x0, zero, V::mulf(x0, x0), zero, zero, zero};
+  BackShift st{zero, x0, zero, V::mulf(x0, x0), zero, zero, zero, zero, zero};
   bool ok = true;
+  int looks = 0;
+  FailedVectors failed;
   int64_t at = 0;
-  for (; at + 2 * kF <= C && ok; at += kF) back_shift_step<Ops, L, R, true>(xp, dyp, out, C, at, mag16, f, st, ok);
-  for (; at < C && ok; at += kF) back_shift_step<Ops, L, R, false>(xp, dyp, out, C, at, mag16, f, st, ok);
-  if (!ok) return false;
+  for (; at + 2 * kF <= C && ok; at += kF) {
+    back_shift_step<Ops, L, R, true, kExact>(xp, dyp, out, C, at, mag16, f, st, ok, looks, failed);
+  }
+  for (; at < C && ok; at += kF) back_shift_step<Ops, L, R, false, kExact>(xp, dyp, out, C, at, mag16, f, st, ok, looks, failed);
+  if (!ok) return {false, looks};
+  // dx of the last vector, with zeros past the edge.
   const F sum_t = shifted_window_sum<Ops, R, L>(st.t_prev2, st.t_prev, zero);
-  auto exact16 = [&] {
-    return V::fmaf(shifted_window_sum<Ops, R, L>(V::absf(st.t_prev2), V::absf(st.t_prev), zero), f.sixteenth,
-                   f.subnormal16);
-  };
-  store_part(out + at - kF, back_dx_bounded(st.x_prev, st.t1_prev, sum_t, mag16, f, ok, exact16), C - (at - kF));
-  return ok;
+  bool last_ok = true;
+  F v;
+  if constexpr (kExact) {
+    const F exact16 = V::fmaf(shifted_window_sum<Ops, R, L>(st.m_prev2, st.m_prev, zero), f.sixteenth, f.subnormal16);
+    v = back_dx(st.x_prev, st.t1_prev, sum_t, exact16, f, last_ok);
+  } else {
+    auto exact16 = [&] {
+      const F m = shifted_window_sum<Ops, R, L>(V::absf(st.t_prev2), V::absf(st.t_prev), zero);
+      return V::fmaf(m, f.sixteenth, f.subnormal16);
+    };
+    v = back_dx_bounded(st.x_prev, st.t1_prev, sum_t, mag16, f, last_ok, looks, exact16);
+  }
+  store_part(out + at - kF, v, C - (at - kF));
+  if (!last_ok) failed.add(at - kF);
+  if (failed.overflow) return {false, looks};
+  if (failed.n > 0) {
+    copy_floats(pad.xs, xp, C);
+    copy_floats(pad.dys, dyp, C);
+    constexpr int W = L + R + 1;
+    for (int i = 0; i < failed.n; ++i) {
+      const F v = backward_lanes_d<W>(p, d.k, d.bs, PositionLanes{pad.xs, pad.dys}, failed.at[i]);
+      store_part(out + failed.at[i], v, C - failed.at[i]);
+    }
+  }
+  return {true, looks};
 }
 
 template <class Ops, int L, int R>
 void backward_nhwc_shift(const lrn::Params& p, const float* x, const float* dy, float* dx, const NhwcBackD& d,
-                         float* buf) {
+                         float* work) {
   const int64_t C = p.channels;
   const BackF32 f = back_f32_of(p);
   const bool in_place = dx == x || dx == dy;
+  const PaddedPosition pad(p, work);
+  float* buf = work + 2 * PaddedPosition::width(p);  // C + kF
   const int64_t positions = p.batch * p.spatial_size;
+  // The position's bound of sum |t| is the cheaper check where it passes; where many vectors
+  // need the second look (sparse data: windows of zeros in busy positions) the exact sums are.
+  // Both give the same outputs, so the choice only follows the cost: a position whose vectors
+  // mostly needed the look switches to exact sums for kRetry positions.
+  constexpr int64_t kRetry = 64;
+  const int vectors = static_cast<int>((C + kF - 1) / kF);
+  int64_t exact_until = 0;
   for (int64_t pos = 0; pos < positions; ++pos) {
     const int64_t at = pos * C;
-    if (!backward_nhwc_shift_position<Ops, L, R>(x + at, dy + at, in_place ? buf : dx + at, C, f)) {
+    float* out = in_place ? buf : dx + at;
+    PositionResult r;
+    if (pos < exact_until) {
+      r = backward_nhwc_shift_position<Ops, L, R, true>(p, d, pad, x + at, dy + at, out, f);
+    } else {
+      r = backward_nhwc_shift_position<Ops, L, R, false>(p, d, pad, x + at, dy + at, out, f);
+      if (2 * r.looks > vectors) exact_until = pos + 1 + kRetry;
+    }
+    if (!r.ok) {
       backward_nhwc_position(p, d, x, dy, dx, pos);
     } else if (in_place) {
       copy_floats(dx + at, buf, C);
