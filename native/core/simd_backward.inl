@@ -302,14 +302,28 @@ struct StripLanes {
   F x(int64_t j) const { return load(in.x, j); }
   F dy(int64_t j) const { return load(in.dy, j); }
   bool outside(int64_t j) const { return j < 0 || j >= channels; }
+  void clear_outside(int64_t, D&, D&) const {}  // a row is in or out whole
 };
 
 struct PositionLanes {
   const float* xs;  // channel 0 of the copies, with zeros for L + R + kF on either side
   const float* dys;
+  int64_t channels;
   F x(int64_t j) const { return V::loadf(xs + j); }
   F dy(int64_t j) const { return V::loadf(dys + j); }
-  bool outside(int64_t) const { return false; }  // the zeros make its t 0
+  bool outside(int64_t j) const { return j + kF <= 0 || j >= channels; }
+  // t of channels past the edges is 0 (not 0 * B^(-beta-1) of a zero window, NaN where k = 0).
+  void clear_outside(int64_t j, D& lo, D& hi) const {
+    if (j >= 0 && j + kF <= channels) return;
+    alignas(64) double t[kF];
+    V::stored(t, lo);
+    V::stored(t + kD, hi);
+    for (int l = 0; l < kF; ++l) {
+      if (j + l < 0 || j + l >= channels) t[l] = 0;
+    }
+    lo = V::loadd(t);
+    hi = V::loadd(t + kD);
+  }
 };
 
 template <int W, class Lanes>
@@ -333,6 +347,7 @@ __attribute__((noinline)) F backward_lanes_d(const lrn::Params& p, const Consts&
     const F xj = lanes.x(j), dyj = lanes.dy(j);
     ts_lo[w] = V::muld(V::muld(V::lo(dyj), V::lo(xj)), q[0]);
     ts_hi[w] = V::muld(V::muld(V::hi(dyj), V::hi(xj)), q[1]);
+    lanes.clear_outside(j, ts_lo[w], ts_hi[w]);
     if (j == i) {
       term1[0] = V::muld(V::lo(dyj), pw[0]);
       term1[1] = V::muld(V::hi(dyj), pw[1]);
@@ -345,73 +360,121 @@ __attribute__((noinline)) F backward_lanes_d(const lrn::Params& p, const Consts&
   return V::narrow(V::subd(term1[0], neg_lo), V::subd(term1[1], neg_hi));
 }
 
-// The float32 backward: where S is in the series' range, t = dy*x*B^(-beta-1) and its sums in
-// float32 are off by at most eta * sum|t| (eta: 8 units of 2^-24 for windows up to 8, from
-// the series, the two products and the sum's roundings), so dx = dy*B^-beta - 2*a*beta*x*sum t
-// stays within SPEC's 1e-5 * (|term1| + |term2|) (168 units) wherever
-// |2*a*beta*x| * sum|t| <= 16 * (|term1| + |term2|). Every vector is checked (quick_excess); a
-// failed one is redone in float64 (NCHW: that row of the strip; NHWC: the position), and a
-// window sum past the series' range sends the whole strip or position to float64.
+// The float32 backward: t = dy*x*B^(-beta-1) and its window sums in float32 are off by at most
+// eta * sum|t|, so dx = dy*B^-beta - 2*a*beta*x*sum t stays within SPEC's
+// 1e-5 * (|term1| + |term2|) (168 units of 2^-24) wherever |2*a*beta*x| * sum|t| * eta / 168 <=
+// |term1| + |term2|. Where S is in the series' range, eta is 8 units (the series, the two
+// products and the sum's roundings) and the check uses 1/16 for eta / 168. Past it, where the
+// float32 power takes beta (use_power), B^-beta comes from that power and B^(-beta-1) from one
+// division: B's float32 error (5 units: S's W roundings, 4 for windows up to 8, and B's own)
+// grows by beta + 1 in the power, so eta is (beta + 1) * 5 + 10 (the power's 4, the division,
+// the two products and the sum's 3), and the check uses eta / 160 for every vector (t1's and
+// t2's own few roundings take the other 8 of SPEC's 168 units). Every vector is checked (quick_excess); a failed one is
+// redone in float64 (NCHW: that row of the strip; NHWC: the vector), and a window sum past
+// both ranges sends the whole strip or position to float64.
 struct BackF32 {
   Series q;              // B^(-beta-1) on float32 window sums
+  Fast pow;              // the float32 power and its range checks (use_power)
+  bool use_power;
   F k, a, two_a_beta;
-  F sixteenth;           // the check's room: the sum's error 16x inside SPEC's bound
-  F q_max_16;            // k^(-beta-1) / 16, an upper bound of B^(-beta-1) / 16 (B >= k)
-  F subnormal16;         // the subnormal roundings' share of the check (see back_f32_of)
+  F scale;               // eta / 168 with room (see above)
+  F q_max_scaled;        // k^(-beta-1) * scale: B^(-beta-1) * scale at most (B >= k)
+  F sub_series;          // the subnormal roundings' share of the check (see back_f32_of)
+  F sub, cx_small;       // for vectors that took the power (see excess_of)
 };
 
 // Subnormal roundings: each t below 2^-126 (or rounded to 0) is off by up to 2^-150 max(1, q_max),
 // which moves dx by |cx| W 2^-150 max(1, q_max) at most. Where that is under a quarter of the
 // smallest subnormal for every x in the series' range (|x| <= sqrt(S) <= sqrt(s_limit)), it is
-// below float32's resolution and the check ignores it: dx is then as exact as the float64
-// reference rounded to float32 (AlexNet's presets: 0.02 of a quarter). Elsewhere the check
-// counts it as |cx| * subnormal16, an error 2^-18 of what the check allows.
-BackF32 back_f32_of(const lrn::Params& p) {
+// below float32's resolution and the check ignores it for vectors whose S the series took: dx
+// is then as exact as the float64 reference rounded to float32 (AlexNet's presets: 0.02 of a
+// quarter). Elsewhere the check counts it as |cx| * sub, an error 2^-18 of what it allows. Past
+// the series' range x has no such bound, and the check looks at each lane's own: lanes with
+// |cx| <= cx_small = 1 / (4 W max(1, q_max)) have it below resolution too (excess_of).
+BackF32 back_f32_of(const lrn::Params& p, bool power_allowed) {
   const int W = static_cast<int>(p.before + p.after + 1);
   const lrn::series::Series s = lrn::series::small_sum_series(p.k, p.a, p.beta + 1, 0x1p-24, W + 1);
   const double q_max = lrn::portable::inv_pow(p.k, p.beta + 1);
   const double q_big = q_max > 1 ? q_max : 1;
   const bool below_resolution = s.usable && 2 * p.a * p.beta * __builtin_sqrt(s.s_limit) * W * q_big <= 0.25;
+  const bool use_power = power_allowed && float32_power(p.beta);
+  const double scale = use_power ? ((p.beta + 1) * 5 + 10) / 160 : 1.0 / 16;
+  const float sub = static_cast<float>(W * q_big * 0x1p-131);
   return {series_vectors(s),
+          fast_of(p),
+          use_power,
           V::setf(static_cast<float>(p.k)),
           V::setf(static_cast<float>(p.a)),
           V::setf(static_cast<float>(2 * p.a * p.beta)),
-          V::setf(1.0f / 16),
-          V::setf(static_cast<float>(q_max / 16)),
-          V::setf(below_resolution ? 0.0f : static_cast<float>(W * q_big * 0x1p-131))};
+          V::setf(static_cast<float>(scale)),
+          V::setf(static_cast<float>(q_max * scale)),
+          V::setf(below_resolution ? 0.0f : sub),
+          V::setf(sub),
+          V::setf(static_cast<float>(0.25 / (W * q_big)))};
+}
+
+// t = dy*x*B^(-beta-1) and t1 = dy*B^(-beta) of one vector from its window sums S: by the
+// series, else (use_power) by the float32 power; ok cleared where neither takes S. powered: the
+// vector took the power (see excess_of).
+struct BackTerms {
+  F t, t1;
+  bool powered;
+};
+
+template <bool kPower>
+LRN_INLINE BackTerms back_terms(F s, F x, F dy, const BackF32& f, bool& ok) {
+  const F b = V::fmaf(f.a, s, f.k);
+  if (!kPower) ok &= series_ok(s, f.q);
+  if (!kPower || series_ok(s, f.q)) {
+    const F q = series_scale(V::setf(1.0f), s, f.q);  // B^(-beta-1)
+    return {V::mulf(V::mulf(dy, x), q), V::mulf(dy, V::mulf(q, b)), false};
+  }
+  ok &= quick_ok(s, f.pow) || fast_ok(s, b, f.pow);
+  const F pw = power_fast(V::setf(1.0f), b, f.pow);  // B^-beta
+  return {V::mulf(V::mulf(dy, x), V::divf(pw, b)), V::mulf(dy, pw), true};
 }
 
 // The float32 dx = t1 - cx * sum_t (t1 = dy*B^(-beta), cx = 2*a*beta*x, sum_t the window's sum
-// of t = dy*x*B^(-beta-1)) is surely within SPEC's bound where this is <= |t1|. sum_t carries at
-// most ~8 units of 2^-24 of the window's sum |t|, of which mag16 is an upper bound divided by 16
-// (plus subnormal16): |cx| * mag16 <= |t1| + |cx * sum_t| keeps that error 16x inside
-// 1e-5 * (|term1| + |term2|). Where x == 0 term2 is exactly 0 and every lane passes; with
-// dy == 0 too (sparse gradients behind a max pool, ReLU zeros in x) dx is exactly 0.
+// of t = dy*x*B^(-beta-1)) is surely within SPEC's bound where this is <= |t1|: mag16 is the
+// window's sum |t| (or a bound of it) times BackF32::scale, plus the subnormal share, and
+// |cx| * mag16 <= |t1| + |cx * sum_t| is the check above. Where x == 0 term2 is exactly 0 and
+// every lane passes; with dy == 0 too (sparse gradients behind a max pool, ReLU zeros in x) dx
+// is exactly 0.
 LRN_INLINE F quick_excess(F cx_abs, F sum_t, F mag16) { return V::mulf(cx_abs, V::subf(mag16, V::absf(sum_t))); }
 
-// dx of one vector; ok cleared when a lane fails the check. mag16: the window's sum |t| / 16 plus
-// subnormal16.
-LRN_INLINE F back_dx(F x, F t1, F sum_t, F mag16, const BackF32& f, bool& ok) {
+// quick_excess, plus for a vector that took the power the subnormal share |cx| * sub where some
+// lane's |cx| is above cx_small (a rare branch: x that large; the product can be subnormal,
+// which is slow, and the hot path never forms it).
+LRN_INLINE F excess_of(F cx_abs, F sum_t, F mag16, bool powered, const BackF32& f) {
+  const F e = quick_excess(cx_abs, sum_t, mag16);
+  if (powered && !V::all(V::le(cx_abs, f.cx_small))) return V::fmaf(cx_abs, f.sub, e);
+  return e;
+}
+
+// dx of one vector; ok cleared when a lane fails the check. mag16: the window's sum |t| scaled,
+// plus the subnormal share.
+LRN_INLINE F back_dx(F x, F t1, F sum_t, F mag16, bool powered, const BackF32& f, bool& ok) {
   const F cx = V::mulf(f.two_a_beta, x);
-  ok &= V::all(V::le(quick_excess(V::absf(cx), sum_t, mag16), V::absf(t1)));
+  ok &= V::all(V::le(excess_of(V::absf(cx), sum_t, mag16, powered, f), V::absf(t1)));
   return V::fnmaf(cx, sum_t, t1);
 }
 
 // A vector that failed with a bound of its windows' sums |t|, looked at with their own sums.
-__attribute__((noinline)) bool back_lanes_ok(F cx_abs, F t1_abs, F sum_t, F exact16) {
-  return V::all(V::le(quick_excess(cx_abs, sum_t, exact16), t1_abs));
+__attribute__((noinline)) bool back_lanes_ok(F cx_abs, F t1_abs, F sum_t, F exact16, bool powered, const BackF32& f) {
+  return V::all(V::le(excess_of(cx_abs, sum_t, exact16, powered, f), t1_abs));
 }
 
-// back_dx with bound16 a bound of the window's sum |t| / 16 (plus subnormal16), cheaper to have;
-// a vector that fails with it is looked at again with exact16(), the window's own.
+// back_dx with bound16 from a bound of the window's sum |t|, cheaper to have; a vector that fails
+// with it is looked at again with exact16(), from the window's own.
 // looks counts those second looks.
 template <class Exact16>
-LRN_INLINE F back_dx_bounded(F x, F t1, F sum_t, F bound16, const BackF32& f, bool& ok, int& looks, Exact16 exact16) {
+LRN_INLINE F back_dx_bounded(F x, F t1, F sum_t, F bound16, bool powered, const BackF32& f, bool& ok, int& looks,
+                             Exact16 exact16) {
   const F cx = V::mulf(f.two_a_beta, x);
   const F cx_abs = V::absf(cx), t1_abs = V::absf(t1);
-  if (!V::all(V::le(quick_excess(cx_abs, sum_t, bound16), t1_abs))) {
+  if (!V::all(V::le(excess_of(cx_abs, sum_t, bound16, powered, f), t1_abs))) {
     ++looks;
-    ok &= back_lanes_ok(cx_abs, t1_abs, sum_t, exact16());
+    ok &= back_lanes_ok(cx_abs, t1_abs, sum_t, exact16(), powered, f);
   }
   return V::fnmaf(cx, sum_t, t1);
 }
@@ -419,7 +482,7 @@ LRN_INLINE F back_dx_bounded(F x, F t1, F sum_t, F bound16, const BackF32& f, bo
 // backward_strip in float32 (out of place only): a row that fails its check is redone in
 // float64 alone (backward_lanes_d); false when some window sum is past the series' range, the
 // strip's outputs then incomplete.
-template <int W, bool kPartial>
+template <int W, bool kPartial, bool kPower>
 bool backward_strip_f32(const lrn::Params& p, const BackF32& f, const Consts& k, const BackSeries& bs, const Rows& in,
                         float* dxb, int64_t q0, int64_t valid) {
   const int64_t C = p.channels, S = p.spatial_size, L = p.before, R = p.after;
@@ -431,6 +494,7 @@ bool backward_strip_f32(const lrn::Params& p, const BackF32& f, const Consts& k,
   };
   F sq[W], t[W], mag[W];  // squares, t and |t|
   alignas(64) float term1[W][kF];  // dy*B^(-beta) of channels c - W + 1 .. c, by c % W
+  bool powered[W] = {};            // and whether they took the float32 power
   LRN_UNROLL
   for (int w = 0; w < W; ++w) {
     const int64_t row = w - L - 1;
@@ -460,24 +524,25 @@ bool backward_strip_f32(const lrn::Params& p, const BackF32& f, const Consts& k,
         if (prefetch_next) __builtin_prefetch(xb + (c + R) * rs + at + kF, 0, 3);
       }
       sq[W - 1] = V::mulf(xv, xv);
-      const F sum = sum_tree<W>(sq);
-      ok &= series_ok(sum, f.q);
       const F xc = load(xb + c * rs), dyc = load(dyb + c * rs);
       if (prefetch_next) __builtin_prefetch(dyb + c * rs + at + kF, 0, 3);
-      const F q = series_scale(V::setf(1.0f), sum, f.q);  // B^(-beta-1)
-      const F tc = V::mulf(V::mulf(dyc, xc), q);
-      t[W - 1] = tc;
-      mag[W - 1] = V::absf(tc);
-      V::storef(term1[slot], V::mulf(dyc, V::mulf(q, V::fmaf(f.a, sum, f.k))));  // dy * B^(-beta-1) * B
+      const BackTerms terms = back_terms<kPower>(sum_tree<W>(sq), xc, dyc, f, ok);
+      t[W - 1] = terms.t;
+      mag[W - 1] = V::absf(terms.t);
+      V::storef(term1[slot], terms.t1);
+      powered[slot] = kPower && terms.powered;
     } else {
       t[W - 1] = mag[W - 1] = V::zerof();
     }
     if (c < L) continue;
     const int64_t i = c - L;
-    const F t1 = V::loadf(term1[slot >= L ? slot - L : slot - L + W]);
-    const F mag16 = V::fmaf(sum_tree<W>(mag), f.sixteenth, f.subnormal16);  // the window's own sum |t|
+    const int64_t centre = slot >= L ? slot - L : slot - L + W;  // row i's slot
+    const F t1 = V::loadf(term1[centre]);
+    const bool centre_powered = kPower && powered[centre];
+    const F sub = centre_powered ? V::zerof() : f.sub_series;
+    const F mag16 = V::fmaf(sum_tree<W>(mag), f.scale, sub);  // the window's own sum |t|
     bool row_ok = true;
-    const F out = back_dx(load(xb + i * rs), t1, sum_tree<W>(t), mag16, f, row_ok);
+    const F out = back_dx(load(xb + i * rs), t1, sum_tree<W>(t), mag16, centre_powered, f, row_ok);
     if (!row_ok) {
       if (failed_rows == kMaxFailedRows) return false;
       failed[failed_rows++] = i;
@@ -500,7 +565,11 @@ void backward_nchw_walk(const lrn::Params& p, const float* x, const float* dy, f
   const int64_t C = p.channels, S = p.spatial_size;
   const Consts k = consts_of(p);
   const BackSeries bs = back_series_of(p);
-  const BackF32 f = back_f32_of(p);
+  // The power's paths cost a little on data the series covers, and its looser check more: taken
+  // where a sample says the data goes past the series' range (lrnBackward has no split form
+  // whose parts could choose otherwise).
+  const BackF32 f = back_f32_of(p, !series_fits_sample(p, p.beta + 1, x));
+  const bool power = f.use_power;
   // In place, each strip's inputs are copied first: a failure shows after outputs overwrote them.
   const bool in_place = dx == x || dx == dy;
   const int64_t full = S / kF * kF;
@@ -517,9 +586,13 @@ void backward_nchw_walk(const lrn::Params& p, const float* x, const float* dy, f
         in = {copy, copy + C * kF, kF, 0};
       }
       if (q0 < full) {
-        if (!backward_strip_f32<W, false>(p, f, k, bs, in, dx + base, q0, kF)) backward_strip<W, false>(p, k, bs, in, dx + base, q0, kF);
-      } else if (!backward_strip_f32<W, true>(p, f, k, bs, in, dx + base, q0, valid)) {
-        backward_strip<W, true>(p, k, bs, in, dx + base, q0, valid);
+        const bool done = power ? backward_strip_f32<W, false, true>(p, f, k, bs, in, dx + base, q0, kF)
+                                : backward_strip_f32<W, false, false>(p, f, k, bs, in, dx + base, q0, kF);
+        if (!done) backward_strip<W, false>(p, k, bs, in, dx + base, q0, kF);
+      } else {
+        const bool done = power ? backward_strip_f32<W, true, true>(p, f, k, bs, in, dx + base, q0, valid)
+                                : backward_strip_f32<W, true, false>(p, f, k, bs, in, dx + base, q0, valid);
+        if (!done) backward_strip<W, true>(p, k, bs, in, dx + base, q0, valid);
       }
     }
   }
@@ -612,7 +685,7 @@ void backward_nhwc_f32(const lrn::Params& p, const float* x, const float* dy, fl
                        float* work) {
   const int64_t C = p.channels, L = p.before, R = p.after;
   const int64_t width = L + C + R + 2 * kF;
-  const BackF32 f = back_f32_of(p);
+  const BackF32 f = back_f32_of(p, false);  // the series only: sub_series holds for every vector
   float* sq[2] = {work, work + width};                   // squares at L + c
   float* tt[2] = {work + 2 * width, work + 3 * width};   // t at R + c
   float* t1[2] = {work + 4 * width, work + 4 * width + C + kF};
@@ -648,7 +721,7 @@ void backward_nhwc_f32(const lrn::Params& p, const float* x, const float* dy, fl
         V::storef(u + c, V::mulf(dyc, V::mulf(q, V::fmaf(f.a, sum, f.k))));
       }
       ok_cur = ok;
-      mag_sum[pos & 1] = V::fmaf(V::total(mag), f.sixteenth, f.subnormal16);  // bounds every window's sum |t|
+      mag_sum[pos & 1] = V::fmaf(V::total(mag), f.scale, f.sub_series);  // bounds every window's sum |t|
     }
     if (pos > 0) {
       const int64_t at = pos - 1;
@@ -668,9 +741,9 @@ void backward_nhwc_f32(const lrn::Params& p, const float* x, const float* dy, fl
         auto exact16 = [&] {
           F mags[W];
           for (int w = 0; w < W; ++w) mags[w] = V::absf(ts[w]);
-          return V::fmaf(sum_tree<W>(mags), f.sixteenth, f.subnormal16);
+          return V::fmaf(sum_tree<W>(mags), f.scale, f.sub_series);
         };
-        store_part(dst + c, back_dx_bounded(load_part(xp + c, C - c), V::loadf(u + c), sum_tree<W>(ts), mag16, f, ok, looks, exact16), C - c);
+        store_part(dst + c, back_dx_bounded(load_part(xp + c, C - c), V::loadf(u + c), sum_tree<W>(ts), mag16, false, f, ok, looks, exact16), C - c);
       }
       if (!ok) backward_nhwc_position(p, d, x, dy, dx, at);
       else if (in_place) copy_floats(dx + at * C, out, C);
@@ -689,6 +762,7 @@ void backward_nhwc_f32(const lrn::Params& p, const float* x, const float* dy, fl
 // place, dx goes to a buffer first.
 struct BackShift {
   F x_prev, x_cur, sq_prev, sq_cur, t_prev2, t_prev, t1_prev, m_prev2, m_prev;  // m: |t| (kExact)
+  bool powered_prev;  // the previous vector took the float32 power
 };
 
 // Vectors of a position that failed their check, by channel.
@@ -727,7 +801,7 @@ struct PositionResult {
 // One vector of backward_nhwc_shift_position at channel `at`: S, t and t1 of this vector, dx of
 // the one before (when there is one). kFull: this vector and the next are whole. kExact: each
 // window's own sum |t| from registers (in place of mag16, the position's bound).
-template <class Ops, int L, int R, bool kFull, bool kExact>
+template <class Ops, int L, int R, bool kFull, bool kExact, bool kPower>
 LRN_INLINE void back_shift_step(const float* xp, const float* dyp, float* out, int64_t C, int64_t at, F mag16,
                                 const BackF32& f, BackShift& st, bool& ok, int& looks, FailedVectors& failed) {
   F x_next;
@@ -735,34 +809,33 @@ LRN_INLINE void back_shift_step(const float* xp, const float* dyp, float* out, i
   else x_next = at + kF < C ? load_part(xp + at + kF, C - at - kF) : V::zerof();
   const F sq_next = V::mulf(x_next, x_next);
   const F s = shifted_window_sum<Ops, L, R>(st.sq_prev, st.sq_cur, sq_next);
-  ok &= series_ok(s, f.q);
   const F dyc = kFull ? V::loadf(dyp + at) : load_part(dyp + at, C - at);
-  const F q = series_scale(V::setf(1.0f), s, f.q);  // B^(-beta-1)
-  const F tc = V::mulf(V::mulf(dyc, st.x_cur), q);  // zero past the last channel
-  const F t1 = V::mulf(dyc, V::mulf(q, V::fmaf(f.a, s, f.k)));
+  const BackTerms terms = back_terms<kPower>(s, st.x_cur, dyc, f, ok);
+  const F tc = terms.t;  // zero past the last channel
   const F mc = kExact ? V::absf(tc) : tc;
+  const F sub = (kPower && st.powered_prev) ? V::zerof() : f.sub_series;  // of the vector dx is for
   if (at > 0) {
     // the mirrored window: dx at channel i sums t over i - R .. i + L
     const F sum_t = shifted_window_sum<Ops, R, L>(st.t_prev2, st.t_prev, tc);
     bool vector_ok = true;
     F v;
     if constexpr (kExact) {
-      const F exact16 = V::fmaf(shifted_window_sum<Ops, R, L>(st.m_prev2, st.m_prev, mc), f.sixteenth, f.subnormal16);
-      v = back_dx(st.x_prev, st.t1_prev, sum_t, exact16, f, vector_ok);
+      const F exact16 = V::fmaf(shifted_window_sum<Ops, R, L>(st.m_prev2, st.m_prev, mc), f.scale, sub);
+      v = back_dx(st.x_prev, st.t1_prev, sum_t, exact16, kPower && st.powered_prev, f, vector_ok);
     } else {
       auto exact16 = [&] {
         const F m = shifted_window_sum<Ops, R, L>(V::absf(st.t_prev2), V::absf(st.t_prev), V::absf(tc));
-        return V::fmaf(m, f.sixteenth, f.subnormal16);
+        return V::fmaf(m, f.scale, sub);
       };
-      v = back_dx_bounded(st.x_prev, st.t1_prev, sum_t, mag16, f, vector_ok, looks, exact16);
+      v = back_dx_bounded(st.x_prev, st.t1_prev, sum_t, mag16, kPower && st.powered_prev, f, vector_ok, looks, exact16);
     }
     V::storef(out + at - kF, v);
     if (!vector_ok) failed.add(at - kF);
   }
-  st = {st.x_cur, x_next, st.sq_cur, sq_next, st.t_prev, tc, t1, st.m_prev, mc};
+  st = {st.x_cur, x_next, st.sq_cur, sq_next, st.t_prev, tc, terms.t1, st.m_prev, mc, kPower && terms.powered};
 }
 
-template <class Ops, int L, int R, bool kExact>
+template <class Ops, int L, int R, bool kExact, bool kPower>
 PositionResult backward_nhwc_shift_position(const lrn::Params& p, const NhwcBackD& d, const PaddedPosition& pad,
                                             const float* xp, const float* dyp, float* out, const BackF32& f) {
   const int64_t C = p.channels;
@@ -772,33 +845,34 @@ PositionResult backward_nhwc_shift_position(const lrn::Params& p, const NhwcBack
     for (int64_t c = 0; c < C; c += kF) {
       sum_xdy = V::addf(sum_xdy, V::absf(V::mulf(load_part(xp + c, C - c), load_part(dyp + c, C - c))));
     }
-    mag16 = V::fmaf(V::total(sum_xdy), f.q_max_16, f.subnormal16);
+    mag16 = V::fmaf(V::total(sum_xdy), f.q_max_scaled, f.sub_series);
   }
   const F zero = V::zerof();
   const F x0 = load_part(xp, C);
-  BackShift st{zero, x0, zero, V::mulf(x0, x0), zero, zero, zero, zero, zero};
+  BackShift st{zero, x0, zero, V::mulf(x0, x0), zero, zero, zero, zero, zero, false};
   bool ok = true;
   int looks = 0;
   FailedVectors failed;
   int64_t at = 0;
   for (; at + 2 * kF <= C && ok; at += kF) {
-    back_shift_step<Ops, L, R, true, kExact>(xp, dyp, out, C, at, mag16, f, st, ok, looks, failed);
+    back_shift_step<Ops, L, R, true, kExact, kPower>(xp, dyp, out, C, at, mag16, f, st, ok, looks, failed);
   }
-  for (; at < C && ok; at += kF) back_shift_step<Ops, L, R, false, kExact>(xp, dyp, out, C, at, mag16, f, st, ok, looks, failed);
+  for (; at < C && ok; at += kF) back_shift_step<Ops, L, R, false, kExact, kPower>(xp, dyp, out, C, at, mag16, f, st, ok, looks, failed);
   if (!ok) return {false, looks};
   // dx of the last vector, with zeros past the edge.
   const F sum_t = shifted_window_sum<Ops, R, L>(st.t_prev2, st.t_prev, zero);
+  const F sub = (kPower && st.powered_prev) ? V::zerof() : f.sub_series;
   bool last_ok = true;
   F v;
   if constexpr (kExact) {
-    const F exact16 = V::fmaf(shifted_window_sum<Ops, R, L>(st.m_prev2, st.m_prev, zero), f.sixteenth, f.subnormal16);
-    v = back_dx(st.x_prev, st.t1_prev, sum_t, exact16, f, last_ok);
+    const F exact16 = V::fmaf(shifted_window_sum<Ops, R, L>(st.m_prev2, st.m_prev, zero), f.scale, sub);
+    v = back_dx(st.x_prev, st.t1_prev, sum_t, exact16, kPower && st.powered_prev, f, last_ok);
   } else {
     auto exact16 = [&] {
       const F m = shifted_window_sum<Ops, R, L>(V::absf(st.t_prev2), V::absf(st.t_prev), zero);
-      return V::fmaf(m, f.sixteenth, f.subnormal16);
+      return V::fmaf(m, f.scale, sub);
     };
-    v = back_dx_bounded(st.x_prev, st.t1_prev, sum_t, mag16, f, last_ok, looks, exact16);
+    v = back_dx_bounded(st.x_prev, st.t1_prev, sum_t, mag16, kPower && st.powered_prev, f, last_ok, looks, exact16);
   }
   store_part(out + at - kF, v, C - (at - kF));
   if (!last_ok) failed.add(at - kF);
@@ -808,18 +882,17 @@ PositionResult backward_nhwc_shift_position(const lrn::Params& p, const NhwcBack
     copy_floats(pad.dys, dyp, C);
     constexpr int W = L + R + 1;
     for (int i = 0; i < failed.n; ++i) {
-      const F v = backward_lanes_d<W>(p, d.k, d.bs, PositionLanes{pad.xs, pad.dys}, failed.at[i]);
+      const F v = backward_lanes_d<W>(p, d.k, d.bs, PositionLanes{pad.xs, pad.dys, C}, failed.at[i]);
       store_part(out + failed.at[i], v, C - failed.at[i]);
     }
   }
   return {true, looks};
 }
 
-template <class Ops, int L, int R>
-void backward_nhwc_shift(const lrn::Params& p, const float* x, const float* dy, float* dx, const NhwcBackD& d,
-                         float* work) {
+template <class Ops, int L, int R, bool kPower>
+void backward_nhwc_shift_as(const lrn::Params& p, const float* x, const float* dy, float* dx, const NhwcBackD& d,
+                            const BackF32& f, float* work) {
   const int64_t C = p.channels;
-  const BackF32 f = back_f32_of(p);
   const bool in_place = dx == x || dx == dy;
   const PaddedPosition pad(p, work);
   float* buf = work + 2 * PaddedPosition::width(p);  // C + kF
@@ -836,9 +909,9 @@ void backward_nhwc_shift(const lrn::Params& p, const float* x, const float* dy, 
     float* out = in_place ? buf : dx + at;
     PositionResult r;
     if (pos < exact_until) {
-      r = backward_nhwc_shift_position<Ops, L, R, true>(p, d, pad, x + at, dy + at, out, f);
+      r = backward_nhwc_shift_position<Ops, L, R, true, kPower>(p, d, pad, x + at, dy + at, out, f);
     } else {
-      r = backward_nhwc_shift_position<Ops, L, R, false>(p, d, pad, x + at, dy + at, out, f);
+      r = backward_nhwc_shift_position<Ops, L, R, false, kPower>(p, d, pad, x + at, dy + at, out, f);
       if (2 * r.looks > vectors) exact_until = pos + 1 + kRetry;
     }
     if (!r.ok) {
@@ -847,6 +920,16 @@ void backward_nhwc_shift(const lrn::Params& p, const float* x, const float* dy, 
       copy_floats(dx + at, buf, C);
     }
   }
+}
+
+// With the float32 power where a sample says the data goes past the series' range and the
+// power takes beta (as backward_nchw_walk).
+template <class Ops, int L, int R>
+void backward_nhwc_shift(const lrn::Params& p, const float* x, const float* dy, float* dx, const NhwcBackD& d,
+                         float* work) {
+  const BackF32 f = back_f32_of(p, !series_fits_sample(p, p.beta + 1, x));
+  if (f.use_power) return backward_nhwc_shift_as<Ops, L, R, true>(p, x, dy, dx, d, f, work);
+  backward_nhwc_shift_as<Ops, L, R, false>(p, x, dy, dx, d, f, work);
 }
 
 // NHWC float32 backward for windows of W: in registers where the ISA can, else three stages.
@@ -870,7 +953,9 @@ constexpr BackwardNhwcF32 kBackwardNhwcF32[kFloatRows] = {
 void backward_nhwc(const lrn::Params& p, const float* x, const float* dy, float* dx, void* work) {
   const NhwcBackD d = nhwc_back_d_of(p, work);
   const int64_t W = p.before + p.after + 1;
-  if (W <= kFloatRows && series_fits_sample(p, p.beta + 1, x)) {
+  // The one-pass path (registers) also takes data past the series' range, with the float32 power.
+  const bool one_pass = V::kShiftInRegisters && (p.before == W / 2 || p.before == (W - 1) / 2);
+  if (W <= kFloatRows && ((one_pass && float32_power(p.beta)) || series_fits_sample(p, p.beta + 1, x))) {
     float* fwork = reinterpret_cast<float*>(static_cast<double*>(work) + nhwc_back_d_doubles(p)) + nhwc_back_d_floats(p);
     return kBackwardNhwcF32[W - 1](p, x, dy, dx, d, fwork);
   }

@@ -88,8 +88,9 @@ void forward_f32(const lrn::Params& p, const float* x, float* y, void* work) {
 void backward_f32(const lrn::Params& p, const float* x, const float* dy, float* dx, void* work) {
   if (p.length() == 0) return;
   if (p.region == lrn::Region::WithinChannel) lrn::portable::backward(p, x, dy, dx, work);
-  // The float32 backward where its series (B^(-beta-1)) likely covers the data.
-  else if (p.layout == lrn::Layout::NCHW && p.before + p.after + 1 <= kFloatRows && series_fits_sample(p, p.beta + 1, x)) {
+  // The float32 backward where its series (B^(-beta-1)) or the float32 power takes the data.
+  else if (p.layout == lrn::Layout::NCHW && p.before + p.after + 1 <= kFloatRows &&
+           (float32_power(p.beta) || series_fits_sample(p, p.beta + 1, x))) {
     kBackwardNchw[p.before + p.after](p, x, dy, dx, static_cast<float*>(work));
   }
   else if (p.layout == lrn::Layout::NCHW) backward_nchw(p, x, dy, dx, static_cast<double*>(work));
