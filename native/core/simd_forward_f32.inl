@@ -158,8 +158,9 @@ void walk_strip(const lrn::Params& p, const Fast& f, const float* xb, float* yb,
       }
     }
   }
-  // Software prefetch: the next strip into L1, the one after into L2; a strip's rows are far
-  // apart, which the hardware prefetchers do not follow.
+  // Software prefetch: the next strip's inputs into L1, the one after into L2 (and the next
+  // strip's outputs, below); a strip's rows are far apart, which the hardware prefetchers do
+  // not follow.
   const bool prefetch_next = f.prefetch && !kPartial && q0 + 2 * NV * kF <= S;
   const bool prefetch_after = f.prefetch && !kPartial && q0 + 3 * NV * kF <= S;
   const float* incoming = xb + R * S + q0;  // row c + R
@@ -197,6 +198,9 @@ void walk_strip(const lrn::Params& p, const Fast& f, const float* xb, float* yb,
       }
       if (kPartial) store_part(out, y, valid);
       else V::storef(out + v * kF, y);
+      // The next strip's output line too: its read for ownership then overlaps this strip's
+      // work (32x96x55x55: ~3.2-3.9 -> ~3.0-3.6 ms).
+      if (prefetch_next) __builtin_prefetch(out + (NV + v) * kF, 1, 3);
     }
   }
 }
