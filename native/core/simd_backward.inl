@@ -530,7 +530,7 @@ bool backward_strip_f32(const lrn::Params& p, const BackF32& f, const Consts& k,
       t[W - 1] = terms.t;
       mag[W - 1] = V::absf(terms.t);
       V::storef(term1[slot], terms.t1);
-      powered[slot] = kPower && terms.powered;
+      if constexpr (kPower) powered[slot] = terms.powered;
     } else {
       t[W - 1] = mag[W - 1] = V::zerof();
     }
