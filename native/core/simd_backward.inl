@@ -369,15 +369,16 @@ __attribute__((noinline)) F backward_lanes_d(const lrn::Params& p, const Consts&
 // division: B's float32 error (5 units: S's W roundings, 4 for windows up to 8, and B's own)
 // grows by beta + 1 in the power, so eta is (beta + 1) * 5 + 10 (the power's 4, the division,
 // the two products and the sum's 3), and the check uses eta / 160 for every vector (t1's and
-// t2's own few roundings take the other 8 of SPEC's 168 units). Every vector is checked (quick_excess); a failed one is
-// redone in float64 (NCHW: that row of the strip; NHWC: the vector), and a window sum past
-// both ranges sends the whole strip or position to float64.
+// t2's own few roundings take the other 8 of SPEC's 168 units). Every vector is checked
+// (quick_excess); a failed one is redone in float64 (NCHW: that row of the strip; NHWC: the
+// vector, or the position on the three-stage path), and a window sum past both ranges sends the
+// whole strip or position to float64.
 struct BackF32 {
   Series q;              // B^(-beta-1) on float32 window sums
   Fast pow;              // the float32 power and its range checks (use_power)
   bool use_power;
   F k, a, two_a_beta;
-  F scale;               // eta / 168 with room (see above)
+  F scale;               // the check's eta / 168 (see above)
   F q_max_scaled;        // k^(-beta-1) * scale: B^(-beta-1) * scale at most (B >= k)
   F sub_series;          // the subnormal roundings' share of the check (see back_f32_of)
   F sub, cx_small;       // for vectors that took the power (see excess_of)
@@ -424,8 +425,9 @@ struct BackTerms {
 template <bool kPower>
 LRN_INLINE BackTerms back_terms(F s, F x, F dy, const BackF32& f, bool& ok) {
   const F b = V::fmaf(f.a, s, f.k);
-  if (!kPower) ok &= series_ok(s, f.q);
-  if (!kPower || series_ok(s, f.q)) {
+  const bool in_series = series_ok(s, f.q);
+  if (!kPower) ok &= in_series;
+  if (!kPower || in_series) {
     const F q = series_scale(V::setf(1.0f), s, f.q);  // B^(-beta-1)
     return {V::mulf(V::mulf(dy, x), q), V::mulf(dy, V::mulf(q, b)), false};
   }
@@ -480,8 +482,8 @@ LRN_INLINE F back_dx_bounded(F x, F t1, F sum_t, F bound16, bool powered, const 
 }
 
 // backward_strip in float32 (out of place only): a row that fails its check is redone in
-// float64 alone (backward_lanes_d); false when some window sum is past the series' range, the
-// strip's outputs then incomplete.
+// float64 alone (backward_lanes_d); false when some window sum is past the ranges it takes
+// (the series, and with kPower the float32 power), the strip's outputs then incomplete.
 template <int W, bool kPartial, bool kPower>
 bool backward_strip_f32(const lrn::Params& p, const BackF32& f, const Consts& k, const BackSeries& bs, const Rows& in,
                         float* dxb, int64_t q0, int64_t valid) {
@@ -790,13 +792,31 @@ struct PaddedPosition {
   }
 };
 
-// One vector of backward_nhwc_shift_position at channel `at`: S, t and t1 of this vector, dx of
-// the one before (when there is one). kFull: this vector and the next are whole.
-// Vectors of a position that took back_dx_bounded's second look; the position's result.
+// The position's result, and how many of its vectors took back_dx_bounded's second look.
 struct PositionResult {
   bool ok;
   int looks;
 };
+
+// dx of the vector before the one just computed (t_next, m_next = |t_next| where kExact): the
+// mirrored window (dx at channel i sums t over i - R .. i + L) from three vectors of t, checked
+// with each window's own sum |t| (kExact) or the position's bound mag16 and a second look.
+template <class Ops, int L, int R, bool kExact, bool kPower>
+LRN_INLINE F shift_dx(const BackShift& st, F t_next, F m_next, F mag16, const BackF32& f, bool& ok, int& looks) {
+  const bool powered = kPower && st.powered_prev;
+  const F sub = powered ? V::zerof() : f.sub_series;
+  const F sum_t = shifted_window_sum<Ops, R, L>(st.t_prev2, st.t_prev, t_next);
+  if constexpr (kExact) {
+    const F exact16 = V::fmaf(shifted_window_sum<Ops, R, L>(st.m_prev2, st.m_prev, m_next), f.scale, sub);
+    return back_dx(st.x_prev, st.t1_prev, sum_t, exact16, powered, f, ok);
+  } else {
+    auto exact16 = [&] {
+      const F m = shifted_window_sum<Ops, R, L>(V::absf(st.t_prev2), V::absf(st.t_prev), V::absf(t_next));
+      return V::fmaf(m, f.scale, sub);
+    };
+    return back_dx_bounded(st.x_prev, st.t1_prev, sum_t, mag16, powered, f, ok, looks, exact16);
+  }
+}
 
 // One vector of backward_nhwc_shift_position at channel `at`: S, t and t1 of this vector, dx of
 // the one before (when there is one). kFull: this vector and the next are whole. kExact: each
@@ -813,23 +833,9 @@ LRN_INLINE void back_shift_step(const float* xp, const float* dyp, float* out, i
   const BackTerms terms = back_terms<kPower>(s, st.x_cur, dyc, f, ok);
   const F tc = terms.t;  // zero past the last channel
   const F mc = kExact ? V::absf(tc) : tc;
-  const F sub = (kPower && st.powered_prev) ? V::zerof() : f.sub_series;  // of the vector dx is for
   if (at > 0) {
-    // the mirrored window: dx at channel i sums t over i - R .. i + L
-    const F sum_t = shifted_window_sum<Ops, R, L>(st.t_prev2, st.t_prev, tc);
     bool vector_ok = true;
-    F v;
-    if constexpr (kExact) {
-      const F exact16 = V::fmaf(shifted_window_sum<Ops, R, L>(st.m_prev2, st.m_prev, mc), f.scale, sub);
-      v = back_dx(st.x_prev, st.t1_prev, sum_t, exact16, kPower && st.powered_prev, f, vector_ok);
-    } else {
-      auto exact16 = [&] {
-        const F m = shifted_window_sum<Ops, R, L>(V::absf(st.t_prev2), V::absf(st.t_prev), V::absf(tc));
-        return V::fmaf(m, f.scale, sub);
-      };
-      v = back_dx_bounded(st.x_prev, st.t1_prev, sum_t, mag16, kPower && st.powered_prev, f, vector_ok, looks, exact16);
-    }
-    V::storef(out + at - kF, v);
+    V::storef(out + at - kF, shift_dx<Ops, L, R, kExact, kPower>(st, tc, mc, mag16, f, vector_ok, looks));
     if (!vector_ok) failed.add(at - kF);
   }
   st = {st.x_cur, x_next, st.sq_cur, sq_next, st.t_prev, tc, terms.t1, st.m_prev, mc, kPower && terms.powered};
@@ -860,20 +866,8 @@ PositionResult backward_nhwc_shift_position(const lrn::Params& p, const NhwcBack
   for (; at < C && ok; at += kF) back_shift_step<Ops, L, R, false, kExact, kPower>(xp, dyp, out, C, at, mag16, f, st, ok, looks, failed);
   if (!ok) return {false, looks};
   // dx of the last vector, with zeros past the edge.
-  const F sum_t = shifted_window_sum<Ops, R, L>(st.t_prev2, st.t_prev, zero);
-  const F sub = (kPower && st.powered_prev) ? V::zerof() : f.sub_series;
   bool last_ok = true;
-  F v;
-  if constexpr (kExact) {
-    const F exact16 = V::fmaf(shifted_window_sum<Ops, R, L>(st.m_prev2, st.m_prev, zero), f.scale, sub);
-    v = back_dx(st.x_prev, st.t1_prev, sum_t, exact16, kPower && st.powered_prev, f, last_ok);
-  } else {
-    auto exact16 = [&] {
-      const F m = shifted_window_sum<Ops, R, L>(V::absf(st.t_prev2), V::absf(st.t_prev), zero);
-      return V::fmaf(m, f.scale, sub);
-    };
-    v = back_dx_bounded(st.x_prev, st.t1_prev, sum_t, mag16, kPower && st.powered_prev, f, last_ok, looks, exact16);
-  }
+  const F v = shift_dx<Ops, L, R, kExact, kPower>(st, zero, zero, mag16, f, last_ok, looks);
   store_part(out + at - kF, v, C - (at - kF));
   if (!last_ok) failed.add(at - kF);
   if (failed.overflow) return {false, looks};
