@@ -33,9 +33,8 @@
     },
     {
       'target_name': 'local_response_norm',
-      'sources': ['native/binding.cc'],
-      'include_dirs': ["<!(node -p \"require('node-addon-api').include_dir\")"],
-      'defines': ['NAPI_VERSION=8', 'NAPI_DISABLE_CPP_EXCEPTIONS'],
+      'sources': ['native/binding.cc', 'native/geometry.cpp', 'native/hold.cc', 'native/allocate.cc'],
+      'defines': ['NAPI_VERSION=8'],
       'dependencies': ['lrn_core', 'lrn_scalar'],
       'conditions': [
         ['target_arch=="x64"', { 'dependencies': ['lrn_avx2', 'lrn_avx512'] }],

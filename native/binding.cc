@@ -4,383 +4,392 @@
 //   forward(kernel, x, y, geometry)           y = LRN(x); y may be x itself
 //   backward(kernel, x, dy, dx, geometry)     dx = gradient; dx may be x or dy itself
 //   forwardAsync / backwardAsync(same)        the same on the libuv thread pool -> Promise<void>
-//   allocate(float64, length) -> Float32Array | Float64Array | undefined
-//                                             a large output backed by huge pages where the OS
-//                                             grants them (undefined: use an ordinary array)
-// geometry: [layout, region, batch, channels, before, after, k, a, beta, ...spatial dims], a
-// Float64Array so one argument carries every number.
-#include <napi.h>
+//   allocate(float64, length) -> Float32Array | Float64Array | undefined   (allocate.h)
+//   asyncMemory: 'pin' | 'copy'               how async jobs keep their arrays (hold.h)
+// geometry: a Float64Array, see geometry.h. Every check here holds whatever JavaScript passes:
+// the TypeScript layer checks first and names the user's arguments; these messages name the
+// binding's own.
+#include <node_api.h>
 
-#include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
-#include <mutex>
 #include <new>
-#include <utility>
-#include <vector>
+#include <string>
 
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
-
+#include "allocate.h"
 #include "core/lrn.h"
+#include "geometry.h"
+#include "hold.h"
 
 namespace {
 
-constexpr size_t kGeometryFixed = 9;
-
-// Scratch memory per thread, grown on demand and kept for the next call.
+// Scratch memory per thread, grown on demand and kept for the next call unless it is large.
 struct Workspace {
   struct Free {
     void operator()(void* p) const { std::free(p); }
   };
+  static constexpr size_t kKeptBytes = size_t{64} << 20;
   std::unique_ptr<void, Free> data;
   size_t bytes = 0;
 
   void* get(size_t need) {
     if (need > bytes) {
       const size_t rounded = (need + 63) / 64 * 64;
-      data.reset(std::aligned_alloc(64, rounded));
+      data.reset(rounded >= need ? std::aligned_alloc(64, rounded) : nullptr);
       bytes = data ? rounded : 0;
     }
     return data.get();
   }
+  void trim() {
+    if (bytes > kKeptBytes) data.reset(), bytes = 0;
+  }
 };
 thread_local Workspace workspace;
+
+const char* const kArrayNames[2][3] = {{"x", "y"}, {"x", "dy", "dx"}};
 
 struct Array {
   napi_typedarray_type type;
   void* data;
   size_t length;
+  napi_value buffer;
   size_t bytes() const { return length * (type == napi_float32_array ? 4 : 8); }
 };
 
-// One napi_get_typedarray_info per array (its data pointer includes the view's byteOffset): the
-// wrapper classes ask again for each property, and a small call is mostly this overhead.
-bool typed_array(const Napi::Value& v, Array* out) {
+napi_value undefined(napi_env env) {
+  napi_value u = nullptr;
+  napi_get_undefined(env, &u);
+  return u;
+}
+
+napi_value throw_error(napi_env env, bool range, const std::string& message) {
+  if (range) napi_throw_range_error(env, nullptr, message.c_str());
+  else napi_throw_type_error(env, nullptr, message.c_str());
+  return nullptr;
+}
+
+bool float_array(napi_env env, napi_value v, Array* out) {
   bool is = false;
-  if (napi_is_typedarray(v.Env(), v, &is) != napi_ok || !is) return false;
-  return napi_get_typedarray_info(v.Env(), v, &out->type, &out->length, &out->data, nullptr, nullptr) == napi_ok;
+  size_t offset = 0;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return false;
+  if (napi_get_typedarray_info(env, v, &out->type, &out->length, &out->data, &out->buffer, &offset) != napi_ok) return false;
+  return out->type == napi_float32_array || out->type == napi_float64_array;
 }
 
-bool float_array(const Napi::Value& v, Array* out) {
-  return typed_array(v, out) && (out->type == napi_float32_array || out->type == napi_float64_array);
-}
-
-// The spatial dimensions, without a heap allocation up to eight of them.
-class Dims {
- public:
-  void clear() {
-    n_ = 0;
-    large_.clear();
-  }
-  void push_back(int64_t d) {
-    if (n_ < kSmall) small_[n_] = d;
-    else if (n_ == kSmall) large_.assign(small_, small_ + kSmall), large_.push_back(d);
-    else large_.push_back(d);
-    ++n_;
-  }
-  const int64_t* data() const { return n_ <= kSmall ? small_ : large_.data(); }
-  size_t size() const { return n_; }
-  bool empty() const { return n_ == 0; }
-  const int64_t* begin() const { return data(); }
-  const int64_t* end() const { return data() + n_; }
-
- private:
-  static constexpr size_t kSmall = 8;
-  int64_t small_[kSmall] = {};
-  std::vector<int64_t> large_;
-  size_t n_ = 0;
-};
-
+// True when two arrays share memory without being exactly the same memory.
 bool partly_overlap(const Array& a, const Array& b) {
   if (a.data == b.data || a.length == 0 || b.length == 0) return false;
   const auto a0 = reinterpret_cast<uintptr_t>(a.data), b0 = reinterpret_cast<uintptr_t>(b.data);
   return a0 < b0 + b.bytes() && b0 < a0 + a.bytes();
 }
 
-bool whole(double v) { return std::isfinite(v) && v >= 0 && v == std::floor(v) && v <= 9007199254740991.0; }
-
-// Reads the geometry into `p` (and `dims`), checking every number and that the shape's element
-// count, computed without overflow, equals `length`. Returns an error message or nullptr.
-const char* read_geometry(const Napi::Value& v, size_t length, lrn::Params* p, Dims* dims) {
-  Array g;
-  if (!typed_array(v, &g) || g.type != napi_float64_array) return "geometry must be a Float64Array";
-  const size_t n = g.length;
-  if (n < kGeometryFixed) return "geometry is too short";
-  const double* d = static_cast<const double*>(g.data);
-  if ((d[0] != 0 && d[0] != 1) || (d[1] != 0 && d[1] != 1)) return "layout and region must be 0 or 1";
-  for (size_t i : {2, 3, 4, 5}) {
-    if (!whole(d[i])) return "batch, channels and window offsets must be non-negative integers";
+// The kernel argument: a string naming a kernel this CPU supports, matched exactly.
+const lrn::Kernel* kernel_arg(napi_env env, const char* fn, napi_value v) {
+  napi_valuetype type;
+  if (napi_typeof(env, v, &type) != napi_ok || type != napi_string) {
+    return throw_error(env, false, std::string(fn) + ": expected the kernel name as a string"), nullptr;
   }
-  for (size_t i : {6, 7, 8}) {
-    if (!std::isfinite(d[i]) || d[i] < 0) return "k, a and beta must be finite and >= 0";
-  }
-  dims->clear();
-  for (size_t i = kGeometryFixed; i < n; ++i) {
-    if (!whole(d[i])) return "spatial dimensions must be non-negative integers";
-    dims->push_back(static_cast<int64_t>(d[i]));
-  }
-  p->layout = d[0] == 0 ? lrn::Layout::NCHW : lrn::Layout::NHWC;
-  p->region = d[1] == 0 ? lrn::Region::AcrossChannels : lrn::Region::WithinChannel;
-  p->batch = static_cast<int64_t>(d[2]);
-  p->channels = static_cast<int64_t>(d[3]);
-  p->before = static_cast<int64_t>(d[4]);
-  p->after = static_cast<int64_t>(d[5]);
-  p->k = d[6];
-  p->a = d[7];
-  p->beta = d[8];
-  p->spatial = dims->data();
-  p->spatial_rank = static_cast<int>(dims->size());
-  if (p->region == lrn::Region::WithinChannel && dims->empty()) return "within-channel LRN needs a spatial axis";
-  // Element count without overflow: once every factor is >= 1 the product only grows, so stop
-  // as soon as it passes `length`.
-  uint64_t spatial = 1, total = 1;
-  bool zero = p->batch == 0 || p->channels == 0;
-  for (int64_t dim : *dims) zero = zero || dim == 0;
-  if (zero) {
-    total = 0;
-    spatial = 0;
-  } else {
-    for (int64_t dim : *dims) {
-      if (spatial > length) break;
-      spatial *= static_cast<uint64_t>(dim);
-    }
-    total = spatial;
-    for (int64_t dim : {p->batch, p->channels}) {
-      if (total > length) break;
-      total *= static_cast<uint64_t>(dim);
-    }
-  }
-  if (total != length) return "the shape does not match the array length";
-  p->spatial_size = static_cast<int64_t>(spatial);
-  if (zero) p->batch = 0;  // nothing to compute; keeps length() free of overflow
-  return nullptr;
-}
-
-Napi::Value Throw(Napi::Env env, bool range, const char* what) {
-  const std::string message = std::string("local-response-norm addon: ") + what;
-  if (range) Napi::RangeError::New(env, message).ThrowAsJavaScriptException();
-  else Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
-  return env.Undefined();
-}
-
-const lrn::Kernel* kernel_arg(const Napi::CallbackInfo& info) {
   char name[32];
   size_t length = 0;
-  if (napi_get_value_string_utf8(info.Env(), info[0], name, sizeof name, &length) != napi_ok) return nullptr;
-  return length + 1 < sizeof name ? lrn::find_kernel(name) : nullptr;
-}
-
-Napi::Value Kernels(const Napi::CallbackInfo& info) {
-  size_t count = 0;
-  const lrn::Kernel* const* all = lrn::all_kernels(&count);
-  Napi::Array names = Napi::Array::New(info.Env());
-  uint32_t at = 0;
-  for (size_t i = 0; i < count; ++i) {
-    if (all[i]->supported()) names.Set(at++, Napi::String::New(info.Env(), all[i]->name));
-  }
-  return names;
+  if (napi_get_value_string_utf8(env, v, name, sizeof name, &length) != napi_ok) return nullptr;
+  const lrn::Kernel* kernel = length + 1 < sizeof name && std::strlen(name) == length ? lrn::find_kernel(name) : nullptr;
+  if (kernel == nullptr) throw_error(env, true, std::string(fn) + ": expected a kernel name from kernels()");
+  return kernel;
 }
 
 // One checked call: everything the kernel needs, with no reference to JavaScript values.
 struct Job {
   const lrn::Kernel* kernel = nullptr;
   bool backward = false;
+  size_t arrays = 2;
   Array a[3];
   lrn::Params p;
-  Dims dims;
+  lrn::Dims dims;
   size_t work_bytes = 0;
 
-  void run() {
-    if (p.length() == 0) return;
+  // Runs the kernel over `data` (each array's memory, in the order x, y or x, dy, dx).
+  bool run(void* const data[3]) {
+    if (p.length() == 0) return true;
     void* work = workspace.get(work_bytes);
-    if (work == nullptr) std::abort();  // checked by reserve() before the job starts
+    if (work == nullptr) return false;
     if (a[0].type == napi_float32_array) {
-      const auto* x = static_cast<const float*>(a[0].data);
-      if (backward) kernel->backward_f32(p, x, static_cast<const float*>(a[1].data), static_cast<float*>(a[2].data), work);
-      else kernel->forward_f32(p, x, static_cast<float*>(a[1].data), work);
+      const auto* x = static_cast<const float*>(data[0]);
+      if (backward) kernel->backward_f32(p, x, static_cast<const float*>(data[1]), static_cast<float*>(data[2]), work);
+      else kernel->forward_f32(p, x, static_cast<float*>(data[1]), work);
     } else {
-      const auto* x = static_cast<const double*>(a[0].data);
-      if (backward) kernel->backward_f64(p, x, static_cast<const double*>(a[1].data), static_cast<double*>(a[2].data), work);
-      else kernel->forward_f64(p, x, static_cast<double*>(a[1].data), work);
+      const auto* x = static_cast<const double*>(data[0]);
+      if (backward) kernel->backward_f64(p, x, static_cast<const double*>(data[1]), static_cast<double*>(data[2]), work);
+      else kernel->forward_f64(p, x, static_cast<double*>(data[1]), work);
     }
+    workspace.trim();
+    return true;
   }
 };
 
-// Checks the arguments of forward(kernel, x, y, geometry) / backward(kernel, x, dy, dx, geometry)
-// into `job`; on a bad argument throws the JavaScript error and returns false.
-bool prepare(const Napi::CallbackInfo& info, bool backward, Job* job) {
-  const Napi::Env env = info.Env();
-  const size_t arrays = backward ? 3 : 2;
+// Checks (kernel, arrays..., geometry) into `job`; on a bad argument throws and returns false.
+bool prepare(napi_env env, napi_callback_info info, const char* fn, bool backward, Job* job) {
+  napi_value args[6];
+  size_t argc = 6;
+  if (napi_get_cb_info(env, info, &argc, args, nullptr, nullptr) != napi_ok) return false;
   job->backward = backward;
-  if (info.Length() != arrays + 2) return Throw(env, false, "wrong number of arguments"), false;
-  job->kernel = kernel_arg(info);
-  if (job->kernel == nullptr) return Throw(env, true, "unknown or unsupported kernel"), false;
+  job->arrays = backward ? 3 : 2;
+  const size_t arrays = job->arrays;
+  if (argc != arrays + 2) return throw_error(env, false, std::string(fn) + ": expected " + std::to_string(arrays + 2) + " arguments"), false;
+  job->kernel = kernel_arg(env, fn, args[0]);
+  if (job->kernel == nullptr) return false;
   Array* a = job->a;
+  const char* const* names = kArrayNames[backward];
   for (size_t i = 0; i < arrays; ++i) {
-    if (!float_array(info[1 + i], &a[i])) return Throw(env, false, "arrays must be Float32Array or Float64Array"), false;
-    if (a[i].type != a[0].type) return Throw(env, false, "arrays must have the same element type"), false;
-    if (a[i].length != a[0].length) return Throw(env, true, "arrays must have the same length"), false;
+    const std::string what = std::string(fn) + ": expected " + names[i];
+    if (!float_array(env, args[1 + i], &a[i])) return throw_error(env, false, what + " to be a Float32Array or Float64Array"), false;
+    if (a[i].type != a[0].type) return throw_error(env, false, what + " to have the element type of x"), false;
+    if (a[i].length != a[0].length) return throw_error(env, true, what + " to have the length of x"), false;
   }
   const Array& out = a[arrays - 1];
   for (size_t i = 0; i + 1 < arrays; ++i) {
-    if (partly_overlap(out, a[i])) return Throw(env, true, "the output partly overlaps an input"), false;
+    if (partly_overlap(out, a[i])) {
+      return throw_error(env, true, std::string(fn) + ": expected " + names[arrays - 1] + " to be " + names[i] + " itself or memory apart from it, but it partly overlaps it"), false;
+    }
   }
-  if (const char* error = read_geometry(info[1 + arrays], a[0].length, &job->p, &job->dims)) {
-    return Throw(env, true, error), false;
+  Array g;
+  if (!float_array(env, args[1 + arrays], &g) || g.type != napi_float64_array) {
+    return throw_error(env, false, std::string(fn) + ": expected geometry to be a Float64Array"), false;
   }
-  job->p.spatial = job->dims.data();
+  if (const char* error = lrn::read_geometry(static_cast<const double*>(g.data), g.length, a[0].length, &job->p, &job->dims)) {
+    return throw_error(env, true, std::string(fn) + ": " + error), false;
+  }
   job->work_bytes = job->p.length() > 0 ? job->kernel->workspace_bytes(job->p) : 0;
   return true;
 }
 
-Napi::Value Run(const Napi::CallbackInfo& info, bool backward) {
+constexpr char kNoWorkspace[] = "out of memory for the kernel's work space";
+
+napi_value Run(napi_env env, napi_callback_info info, const char* fn, bool backward) {
   Job job;
-  if (!prepare(info, backward, &job)) return info.Env().Undefined();
-  if (job.p.length() > 0 && workspace.get(job.work_bytes) == nullptr) {
-    return Throw(info.Env(), true, "out of memory for the kernel's work space");
-  }
-  job.run();
-  return info.Env().Undefined();
+  if (!prepare(env, info, fn, backward, &job)) return nullptr;
+  void* const data[3] = {job.a[0].data, job.a[1].data, job.a[2].data};
+  if (!job.run(data)) return throw_error(env, true, std::string(fn) + ": " + kNoWorkspace);
+  return undefined(env);
 }
 
-Napi::Value Forward(const Napi::CallbackInfo& info) { return Run(info, false); }
-Napi::Value Backward(const Napi::CallbackInfo& info) { return Run(info, true); }
+napi_value Forward(napi_env env, napi_callback_info info) { return Run(env, info, "forward", false); }
+napi_value Backward(napi_env env, napi_callback_info info) { return Run(env, info, "backward", true); }
 
-// The same job on a libuv pool thread. References to the arrays keep their memory alive until
-// the promise settles; Execute never touches JavaScript.
-class Worker : public Napi::AsyncWorker {
+// The same job on a libuv pool thread. Each array's memory is held (hold.h) until the job ends:
+// the pool thread never touches memory that JavaScript can free. Outputs held as copies are
+// written back at completion, if the array is still attached; nothing settles or throws into an
+// environment that is shutting down (a terminated worker).
+class AsyncJob {
  public:
-  Worker(Napi::Env env, Job job, const Napi::CallbackInfo& info, size_t arrays)
-      : Napi::AsyncWorker(env, "local-response-norm"), job_(std::move(job)), deferred_(Napi::Promise::Deferred::New(env)) {
-    job_.p.spatial = job_.dims.data();
-    for (size_t i = 0; i < arrays; ++i) keep_[i] = Napi::Persistent(info[1 + i].As<Napi::Object>());
-  }
-  Napi::Promise promise() { return deferred_.Promise(); }
-
- protected:
-  void Execute() override {
-    if (job_.p.length() > 0 && workspace.get(job_.work_bytes) == nullptr) {
-      SetError("local-response-norm addon: out of memory for the kernel's work space");
-      return;
-    }
-    job_.run();
-  }
-  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(Napi::RangeError::New(Env(), e.Message()).Value()); }
+  static napi_value Start(napi_env env, napi_callback_info info, const char* fn, bool backward);
 
  private:
+  struct Slot {
+    napi_ref array = nullptr;
+    hold::Kind kind = hold::Kind::Reference;
+    std::shared_ptr<void> owner;  // the pinned backing store, or the copy
+    void* user = nullptr;         // the array's memory when the job started
+    void* data = nullptr;         // where the kernel reads or writes
+    size_t bytes = 0;
+  };
+
+  bool hold_arrays(napi_env env);
+  void settle(napi_env env, napi_status status);
+  void release(napi_env env);
+  static void Execute(napi_env, void* data) {
+    auto* self = static_cast<AsyncJob*>(data);
+    self->ok_ = self->job_.run(self->data_);
+  }
+  static void Complete(napi_env env, napi_status status, void* data);
+
   Job job_;
-  Napi::Promise::Deferred deferred_;
-  Napi::ObjectReference keep_[3];
+  Slot slots_[3];
+  void* data_[3] = {};
+  int64_t copied_bytes_ = 0;
+  bool ok_ = false;
+  napi_deferred deferred_ = nullptr;
+  napi_async_work work_ = nullptr;
 };
 
-Napi::Value RunAsync(const Napi::CallbackInfo& info, bool backward) {
-  Job job;
-  if (!prepare(info, backward, &job)) return info.Env().Undefined();
-  auto* worker = new Worker(info.Env(), std::move(job), info, backward ? 3 : 2);
-  Napi::Promise promise = worker->promise();
-  worker->Queue();
+bool AsyncJob::hold_arrays(napi_env env) {
+  const size_t n = job_.arrays;
+  for (size_t i = 0; i < n; ++i) {
+    Slot& s = slots_[i];
+    s.user = job_.a[i].data;
+    s.bytes = job_.a[i].bytes();
+    if (!hold::classify(env, job_.a[i].buffer, &s.kind, &s.owner)) return false;
+    s.data = s.user;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    Slot& s = slots_[i];
+    if (s.kind != hold::Kind::Copied || s.bytes == 0) continue;
+    const bool output = i + 1 == n;
+    const Slot* same = nullptr;  // in place: the output shares the input's copy
+    for (size_t j = 0; output && j < i; ++j) {
+      if (slots_[j].user == s.user) same = &slots_[j];
+    }
+    if (same != nullptr && same->kind == hold::Kind::Copied) {
+      s.owner = same->owner;
+    } else {
+      s.owner.reset(std::aligned_alloc(64, (s.bytes + 63) / 64 * 64), std::free);
+      if (s.owner == nullptr) return false;
+      if (!output) std::memcpy(s.owner.get(), s.user, s.bytes);
+      copied_bytes_ += static_cast<int64_t>(s.bytes);
+    }
+    s.data = s.owner.get();
+  }
+  for (size_t i = 0; i < n; ++i) data_[i] = slots_[i].data;
+  int64_t ignored;
+  if (copied_bytes_ > 0) napi_adjust_external_memory(env, copied_bytes_, &ignored);
+  return true;
+}
+
+napi_value AsyncJob::Start(napi_env env, napi_callback_info info, const char* fn, bool backward) {
+  auto* self = new (std::nothrow) AsyncJob();
+  if (self == nullptr) return throw_error(env, true, std::string(fn) + ": out of memory");
+  struct Release {
+    napi_env env;
+    void operator()(AsyncJob* job) const { job->release(env), delete job; }
+  };
+  std::unique_ptr<AsyncJob, Release> owned(self, Release{env});
+  if (!prepare(env, info, fn, backward, &self->job_)) return nullptr;
+  napi_value args[6];
+  size_t argc = 6;
+  if (napi_get_cb_info(env, info, &argc, args, nullptr, nullptr) != napi_ok) return nullptr;
+  for (size_t i = 0; i < self->job_.arrays; ++i) {
+    if (napi_create_reference(env, args[1 + i], 1, &self->slots_[i].array) != napi_ok) return nullptr;
+  }
+  if (!self->hold_arrays(env)) {
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    return pending ? nullptr : throw_error(env, true, std::string(fn) + ": out of memory for copies of the arrays");
+  }
+  napi_value promise, name;
+  if (napi_create_promise(env, &self->deferred_, &promise) != napi_ok ||
+      napi_create_string_utf8(env, "local-response-norm", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, nullptr, name, Execute, Complete, self, &self->work_) != napi_ok ||
+      napi_queue_async_work(env, self->work_) != napi_ok) {
+    return nullptr;  // the deferred, if made, is dropped with its promise
+  }
+  owned.release();
   return promise;
 }
 
-Napi::Value ForwardAsync(const Napi::CallbackInfo& info) { return RunAsync(info, false); }
-Napi::Value BackwardAsync(const Napi::CallbackInfo& info) { return RunAsync(info, true); }
+// On the main thread after Execute, or with napi_cancelled when the environment is going away.
+void AsyncJob::Complete(napi_env env, napi_status status, void* data) {
+  auto* self = static_cast<AsyncJob*>(data);
+  self->settle(env, status);
+  self->release(env);
+  delete self;
+}
 
-#if defined(__linux__)
-// A large new output pays for its first touch page by page (on some VMs ~12 us per 4 KiB page,
-// far more than computing into it). Memory from mmap, aligned to 2 MiB and marked MADV_HUGEPAGE,
-// is faulted in 2 MiB at a time where transparent huge pages are granted on madvise. When an
-// array is collected its mapping goes to a small pool, already faulted in, for the next output
-// of about its size; every element of a reused mapping is overwritten before it is returned.
-struct Mapping {
-  void* base;
-  size_t bytes;
-};
+// Drops the references, the copies' accounting and the work item.
+void AsyncJob::release(napi_env env) {
+  for (Slot& s : slots_) {
+    if (s.array != nullptr) napi_delete_reference(env, s.array);
+  }
+  int64_t ignored;
+  if (copied_bytes_ > 0) napi_adjust_external_memory(env, -copied_bytes_, &ignored);
+  if (work_ != nullptr) napi_delete_async_work(env, work_);
+}
 
-constexpr size_t kHuge = size_t{2} << 20;
-constexpr size_t kPoolBytes = size_t{256} << 20;  // most memory the pool keeps mapped
-std::mutex pool_mutex;
-std::vector<Mapping> pool;
-size_t pooled_bytes = 0;
-
-void release(Napi::Env env, void*, Mapping* m) {
-  Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(m->bytes));
-  {
-    std::lock_guard<std::mutex> lock(pool_mutex);
-    if (pooled_bytes + m->bytes <= kPoolBytes) {
-      pool.push_back(*m);
-      pooled_bytes += m->bytes;
-      delete m;
+// Writes copied outputs back and settles the promise. Every failure of a call into the runtime
+// (an environment shutting down) just leaves the promise unsettled; nothing is thrown.
+void AsyncJob::settle(napi_env env, napi_status status) {
+  if (status != napi_ok) return;
+  const char* error = ok_ ? nullptr : kNoWorkspace;
+  const char* code = ok_ ? nullptr : "ERR_LRN_OUT_OF_MEMORY";
+  Slot& out = slots_[job_.arrays - 1];
+  Array now{};
+  napi_value array;
+  size_t offset = 0;
+  if (error == nullptr && out.bytes > 0) {
+    if (napi_get_reference_value(env, out.array, &array) != napi_ok ||
+        napi_get_typedarray_info(env, array, &now.type, &now.length, &now.data, &now.buffer, &offset) != napi_ok) {
       return;
     }
-  }
-  munmap(m->base, m->bytes);
-  delete m;
-}
-
-// A mapping of `mapped` bytes or a little more: from the pool when one fits, else new.
-Mapping take(size_t mapped) {
-  {
-    std::lock_guard<std::mutex> lock(pool_mutex);
-    for (size_t i = 0; i < pool.size(); ++i) {
-      if (pool[i].bytes >= mapped && pool[i].bytes <= mapped + mapped / 2) {
-        const Mapping m = pool[i];
-        pool.erase(pool.begin() + static_cast<std::ptrdiff_t>(i));
-        pooled_bytes -= m.bytes;
-        return m;
-      }
+    now.type = job_.a[0].type;
+    if (now.data != out.user || now.bytes() != out.bytes) {
+      error = "the output array was detached or resized while the job ran";
+      code = "ERR_LRN_OUTPUT_DETACHED";
+    } else if (out.kind == hold::Kind::Copied) {
+      std::memcpy(out.user, out.data, out.bytes);
     }
   }
-  void* base = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (base == MAP_FAILED) return {nullptr, 0};
-  auto* start = reinterpret_cast<unsigned char*>((reinterpret_cast<uintptr_t>(base) + kHuge - 1) & ~(kHuge - 1));
-  madvise(start, mapped - static_cast<size_t>(start - static_cast<unsigned char*>(base)), MADV_HUGEPAGE);
-  return {base, mapped};
+  napi_value result;
+  if (error == nullptr) {
+    if (napi_get_undefined(env, &result) == napi_ok) napi_resolve_deferred(env, deferred_, result);
+    return;
+  }
+  napi_value message, code_value;
+  if (napi_create_string_utf8(env, error, NAPI_AUTO_LENGTH, &message) == napi_ok &&
+      napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &code_value) == napi_ok &&
+      napi_create_error(env, code_value, message, &result) == napi_ok) {
+    napi_reject_deferred(env, deferred_, result);
+  }
 }
 
-Napi::Value Allocate(const Napi::CallbackInfo& info) {
-  const Napi::Env env = info.Env();
-  if (info.Length() != 2 || !info[0].IsBoolean() || !info[1].IsNumber()) return Throw(env, false, "allocate(float64, length)");
-  const bool f64 = info[0].As<Napi::Boolean>().Value();
-  const double length = info[1].As<Napi::Number>().DoubleValue();
-  const size_t element = f64 ? 8 : 4;
-  if (!whole(length) || length < 1 || length > static_cast<double>(SIZE_MAX / element) - (4 << 20)) {
-    return Throw(env, true, "allocate: length out of range");
-  }
-  const size_t bytes = static_cast<size_t>(length) * element;
-  const Mapping m = take((bytes + kHuge - 1) / kHuge * kHuge + kHuge);
-  if (m.base == nullptr) return env.Undefined();
-  auto* start = reinterpret_cast<unsigned char*>((reinterpret_cast<uintptr_t>(m.base) + kHuge - 1) & ~(kHuge - 1));
-  auto* mapping = new Mapping(m);
-  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, start, bytes, release, mapping);
-  if (env.IsExceptionPending()) {  // a runtime that refuses external memory: use an ordinary array
-    env.GetAndClearPendingException();
-    munmap(m.base, m.bytes);
-    delete mapping;
-    return env.Undefined();
-  }
-  Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(m.bytes));
-  if (f64) return Napi::Float64Array::New(env, static_cast<size_t>(length), buffer, 0);
-  return Napi::Float32Array::New(env, static_cast<size_t>(length), buffer, 0);
-}
-#else
-Napi::Value Allocate(const Napi::CallbackInfo& info) { return info.Env().Undefined(); }
-#endif
+napi_value ForwardAsync(napi_env env, napi_callback_info info) { return AsyncJob::Start(env, info, "forwardAsync", false); }
+napi_value BackwardAsync(napi_env env, napi_callback_info info) { return AsyncJob::Start(env, info, "backwardAsync", true); }
 
-Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("kernels", Napi::Function::New(env, Kernels, "kernels"));
-  exports.Set("forward", Napi::Function::New(env, Forward, "forward"));
-  exports.Set("backward", Napi::Function::New(env, Backward, "backward"));
-  exports.Set("forwardAsync", Napi::Function::New(env, ForwardAsync, "forwardAsync"));
-  exports.Set("backwardAsync", Napi::Function::New(env, BackwardAsync, "backwardAsync"));
-  exports.Set("allocate", Napi::Function::New(env, Allocate, "allocate"));
-  exports.Set("best", Napi::String::New(env, lrn::best_kernel()->name));
+napi_value Allocate(napi_env env, napi_callback_info info) {
+  napi_value args[2];
+  size_t argc = 2;
+  napi_valuetype t0, t1;
+  bool float64 = false;
+  double length = 0;
+  if (napi_get_cb_info(env, info, &argc, args, nullptr, nullptr) != napi_ok) return nullptr;
+  if (argc != 2 || napi_typeof(env, args[0], &t0) != napi_ok || napi_typeof(env, args[1], &t1) != napi_ok ||
+      t0 != napi_boolean || t1 != napi_number) {
+    return throw_error(env, false, "allocate: expected (float64: boolean, length: number)");
+  }
+  napi_get_value_bool(env, args[0], &float64);
+  napi_get_value_double(env, args[1], &length);
+  return allocate::output(env, float64, length);
+}
+
+napi_value Kernels(napi_env env, napi_callback_info) {
+  size_t count = 0;
+  const lrn::Kernel* const* all = lrn::all_kernels(&count);
+  napi_value names, name;
+  if (napi_create_array(env, &names) != napi_ok) return nullptr;
+  uint32_t at = 0;
+  for (size_t i = 0; i < count; ++i) {
+    if (!all[i]->supported()) continue;
+    if (napi_create_string_utf8(env, all[i]->name, NAPI_AUTO_LENGTH, &name) != napi_ok ||
+        napi_set_element(env, names, at++, name) != napi_ok) {
+      return nullptr;
+    }
+  }
+  return names;
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  if (hold::init(env) != napi_ok) return nullptr;
+  const struct {
+    const char* name;
+    napi_callback fn;
+  } functions[] = {{"kernels", Kernels},           {"forward", Forward},   {"backward", Backward},
+                   {"forwardAsync", ForwardAsync}, {"backwardAsync", BackwardAsync}, {"allocate", Allocate}};
+  for (const auto& f : functions) {
+    napi_value fn;
+    if (napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, nullptr, &fn) != napi_ok ||
+        napi_set_named_property(env, exports, f.name, fn) != napi_ok) {
+      return nullptr;
+    }
+  }
+  napi_value best, memory;
+  if (napi_create_string_utf8(env, lrn::best_kernel()->name, NAPI_AUTO_LENGTH, &best) != napi_ok ||
+      napi_set_named_property(env, exports, "best", best) != napi_ok ||
+      napi_create_string_utf8(env, hold::mode_name(hold::mode(env)), NAPI_AUTO_LENGTH, &memory) != napi_ok ||
+      napi_set_named_property(env, exports, "asyncMemory", memory) != napi_ok) {
+    return nullptr;
+  }
   return exports;
 }
 
 }  // namespace
 
-NODE_API_MODULE(local_response_norm, Init)
+NAPI_MODULE(local_response_norm, Init)
