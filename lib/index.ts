@@ -1,7 +1,7 @@
 // Public API of local-response-norm (SPEC section 7).
 import { activeBackend, backendInfo, selectBackend } from './backend.js';
-import { typedArrayName } from './errors.js';
-import { checkCompanion, checkFloatArray, checkNoPartialOverlap, checkThreads, makePlan } from './options.js';
+import { lengthOf, typedArrayName } from './errors.js';
+import { checkCall, checkCompanion, checkFloatArray, checkNoPartialOverlap, checkThreads } from './options.js';
 import { concurrency } from './concurrency.js';
 import type { BackendInfo, FloatArray, LrnAsyncOptions, LrnOptions } from './types.js';
 
@@ -10,22 +10,22 @@ export type { AlphaScale, Preset } from './presets.js';
 export type { BackendInfo, FloatArray, Layout, LrnAsyncOptions, LrnOptions, PresetName, Region } from './types.js';
 export { concurrency };
 
+type Arrays = ReadonlyArray<readonly [FloatArray, string]>;
+
 /** The output array: `options.out` checked against the inputs it must not partly overlap, or a
  *  new one (from the backend's allocator when it has one for this size). */
-function output(fn: string, input: FloatArray, out: unknown, others: ReadonlyArray<[FloatArray, string]>): FloatArray {
+function output(fn: string, out: unknown, arrays: Arrays): FloatArray {
+  const input = arrays[0]![0];
   if (out === undefined) {
     const float64 = typedArrayName(input) === 'Float64Array';
-    const fresh = activeBackend().allocate?.(float64, input.length);
+    const length = lengthOf(input);
+    const fresh = activeBackend().allocate?.(float64, length);
     if (fresh !== undefined) return fresh;
-    return float64 ? new Float64Array(input.length) : new Float32Array(input.length);
+    return float64 ? new Float64Array(length) : new Float32Array(length);
   }
   const checked = checkCompanion(fn, 'options.out', out, input);
-  for (const [other, name] of others) checkNoPartialOverlap(fn, checked, 'options.out', other, name);
+  for (const [other, name] of arrays) checkNoPartialOverlap(fn, checked, 'options.out', other, name);
   return checked;
-}
-
-function optionOut(options: unknown): unknown {
-  return (options as { out?: unknown }).out;
 }
 
 /**
@@ -52,8 +52,9 @@ function optionOut(options: unknown): unknown {
  */
 export function lrn<T extends FloatArray>(input: T, options: LrnOptions<T>): T {
   const x = checkFloatArray('lrn', 'input', input);
-  const plan = makePlan('lrn', x, options);
-  const y = output('lrn', x, optionOut(options), [[x, 'input']]);
+  const arrays: Arrays = [[x, 'input']];
+  const { plan, options: o } = checkCall('lrn', arrays, options);
+  const y = output('lrn', o.out, arrays);
   activeBackend().forward(plan, x, y);
   return y as T;
 }
@@ -73,9 +74,10 @@ export function lrn<T extends FloatArray>(input: T, options: LrnOptions<T>): T {
  */
 export async function lrnAsync<T extends FloatArray>(input: T, options: LrnAsyncOptions<T>): Promise<T> {
   const x = checkFloatArray('lrnAsync', 'input', input);
-  const plan = makePlan('lrnAsync', x, options, ['threads']);
-  const threads = checkThreads('lrnAsync', 'options.threads', (options as { threads?: unknown }).threads, concurrency());
-  const y = output('lrnAsync', x, optionOut(options), [[x, 'input']]);
+  const arrays: Arrays = [[x, 'input']];
+  const { plan, options: o } = checkCall('lrnAsync', arrays, options, ['threads']);
+  const threads = checkThreads('lrnAsync', 'options.threads', o.threads, concurrency());
+  const y = output('lrnAsync', o.out, arrays);
   if (plan.length > 0) await activeBackend().forwardAsync(plan, x, y, threads);
   return y as T;
 }
@@ -98,8 +100,9 @@ export async function lrnAsync<T extends FloatArray>(input: T, options: LrnAsync
 export function lrnBackward<T extends FloatArray>(input: T, gradOutput: T, options: LrnOptions<T>): T {
   const x = checkFloatArray('lrnBackward', 'input', input);
   const dy = checkCompanion('lrnBackward', 'gradOutput', gradOutput, x);
-  const plan = makePlan('lrnBackward', x, options);
-  const dx = output('lrnBackward', x, optionOut(options), [[x, 'input'], [dy, 'gradOutput']]);
+  const arrays: Arrays = [[x, 'input'], [dy, 'gradOutput']];
+  const { plan, options: o } = checkCall('lrnBackward', arrays, options);
+  const dx = output('lrnBackward', o.out, arrays);
   activeBackend().backward(plan, x, dy, dx);
   return dx as T;
 }

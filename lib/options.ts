@@ -1,7 +1,10 @@
 // Turns user arguments into a checked Plan. Every rule of SPEC section 6 lives here, so all
 // backends see only valid, fully resolved parameters, and nothing is computed (or written to
 // `out`) when an argument is wrong.
-import { describe, rangeError, typeError, typedArrayName } from './errors.js';
+import { types } from 'node:util';
+import {
+  bufferOf, byteLengthOf, byteOffsetOf, describe, isDetached, lengthOf, rangeError, typeError, typedArrayName,
+} from './errors.js';
 import { PRESETS, scaleAlpha } from './presets.js';
 import type { FloatArray, Layout, PresetName, Region } from './types.js';
 
@@ -29,7 +32,9 @@ export interface Plan {
   readonly length: number;
 }
 
-const OPTION_NAMES = new Set(['shape', 'layout', 'preset', 'size', 'alpha', 'beta', 'k', 'region', 'out']);
+const OPTION_NAMES: readonly string[] = ['shape', 'layout', 'preset', 'size', 'alpha', 'beta', 'k', 'region', 'out'];
+const OPTION_SET = new Set(OPTION_NAMES);
+const NO_EXTRA: readonly string[] = [];
 const LAYOUTS: readonly string[] = ['NCHW', 'NHWC'];
 const REGIONS: readonly string[] = ['across-channels', 'within-channel'];
 const PRESET_NAMES = Object.keys(PRESETS);
@@ -50,44 +55,160 @@ export function checkCompanion(fn: string, name: string, value: unknown, input: 
   const inputTag = typedArrayName(input)!;
   if (tag !== inputTag) throw typeError(fn, name, `a ${inputTag} (the input's type)`, value);
   const array = value as FloatArray;
-  if (array.length !== input.length) {
-    throw rangeError(fn, name, `length ${input.length} (the input's length)`, value);
+  const length = lengthOf(input);
+  if (lengthOf(array) !== length) {
+    if (isDetached(array)) throw typeError(fn, name, `a ${inputTag} over attached memory`, value);
+    throw rangeError(fn, name, `length ${length} (the input's length)`, value);
   }
   return array;
 }
 
-/** True when two arrays share any byte of memory. */
-export function overlaps(a: FloatArray, b: FloatArray): boolean {
-  return a.buffer === b.buffer && a.byteLength > 0 && b.byteLength > 0 &&
-    a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+// Memory identity. Two arrays share memory when they view the same buffer, or two
+// SharedArrayBuffer objects over one block (structuredClone or postMessage of a
+// SharedArrayBuffer gives a second object over all of the same memory, from its byte 0).
+const sharedByteLength = Object.getOwnPropertyDescriptor(SharedArrayBuffer.prototype, 'byteLength')!.get!;
+
+/** An array's memory and its byte range [start, end) in it. */
+interface Span { readonly buffer: ArrayBufferLike; readonly start: number; readonly end: number }
+
+function spanOf(a: FloatArray): Span {
+  const start = byteOffsetOf(a);
+  return { buffer: bufferOf(a), start, end: start + byteLengthOf(a) };
 }
 
-/** True when two arrays are exactly the same memory (an in-place call). */
-export function sameMemory(a: FloatArray, b: FloatArray): boolean {
-  return a === b || (a.buffer === b.buffer && a.byteOffset === b.byteOffset && a.byteLength === b.byteLength);
+/** Whether two buffers can be one memory: the same object, or two SharedArrayBuffer objects
+ *  (which `aliased` tells apart). Most calls stop here. */
+function mayShare(a: ArrayBufferLike, b: ArrayBufferLike): boolean {
+  return a === b || (types.isSharedArrayBuffer(a) && types.isSharedArrayBuffer(b));
 }
 
-/** `out` may be the input itself (in place) but must not partly overlap it. */
-export function checkNoPartialOverlap(fn: string, out: FloatArray, name: string, other: FloatArray, otherName: string): void {
-  if (overlaps(out, other) && !sameMemory(out, other)) {
-    throw new RangeError(
-      `${fn}: expected options.out to be ${otherName} itself (in place) or memory apart from it, ` +
-      `but it partly overlaps ${otherName} (${name} bytes ${out.byteOffset}..${out.byteOffset + out.byteLength}, ` +
-      `${otherName} bytes ${other.byteOffset}..${other.byteOffset + other.byteLength} of the same buffer)`,
-    );
-  }
-}
-
-function checkShape(fn: string, value: unknown, length: number): readonly number[] {
-  if (!Array.isArray(value)) throw typeError(fn, 'options.shape', 'an array of integers', value);
-  for (let i = 0; i < value.length; i++) {
-    if (typeof value[i] !== 'number') {
-      throw typeError(fn, `options.shape[${i}]`, 'a non-negative integer', value[i]);
+/**
+ * True when `mine` and `other`, distinct SharedArrayBuffer objects, are the same memory. Found by
+ * probing: two different markers written in turn, with Atomics, into the first byte of `mine`'s
+ * range (an output's range, which the call overwrites anyway) must each show at the same offset
+ * of `other`; the byte is then restored unless another thread has written it meanwhile.
+ */
+function aliased(mine: Span, other: Span): boolean {
+  const at = mine.start;
+  if (at >= (sharedByteLength.call(other.buffer) as number)) return false;
+  const probe = new Uint8Array(mine.buffer, at, 1);
+  const seen = new Uint8Array(other.buffer, at, 1);
+  const original = Atomics.load(probe, 0);
+  let marker = original;
+  let same = true;
+  for (const flip of [0x5a, 0xa5]) {
+    marker = original ^ flip;
+    Atomics.store(probe, 0, marker);
+    if (Atomics.load(seen, 0) !== marker) {
+      same = false;
+      break;
     }
   }
-  const dims = value as number[];
+  Atomics.compareExchange(probe, 0, marker, original);
+  return same;
+}
+
+/** True when two arrays are exactly the same memory (an in-place call); may probe `out`'s first
+ *  byte (see `aliased`), so `out` is the array being written. */
+export function sameMemory(out: FloatArray, other: FloatArray): boolean {
+  if (out === other) return true;
+  if (!mayShare(bufferOf(out), bufferOf(other))) return false;
+  const a = spanOf(out);
+  const b = spanOf(other);
+  return a.start === b.start && a.end === b.end && (a.buffer === b.buffer || aliased(a, b));
+}
+
+/** `out` may be the input itself (in place) but must not partly overlap it. Empty arrays
+ *  overlap nothing. */
+export function checkNoPartialOverlap(fn: string, out: FloatArray, name: string, other: FloatArray, otherName: string): void {
+  if (out === other || !mayShare(bufferOf(out), bufferOf(other))) return;
+  const a = spanOf(out);
+  const b = spanOf(other);
+  // Byte ranges first: only ranges that meet without being equal need the memories compared.
+  if (a.start === a.end || b.start === b.end || a.start >= b.end || b.start >= a.end) return;
+  if (a.start === b.start && a.end === b.end) return;
+  const memory = a.buffer === b.buffer ? 'buffer' : aliased(a, b) ? 'memory' : null;
+  if (memory === null) return;
+  throw new RangeError(
+    `${fn}: expected options.out to be ${otherName} itself (in place) or memory apart from it, ` +
+    `but it partly overlaps ${otherName} (${name} bytes ${a.start}..${a.end}, ` +
+    `${otherName} bytes ${b.start}..${b.end} of the same ${memory})`,
+  );
+}
+
+/** An array argument and its length when the call first saw it. */
+interface Seen { readonly array: ArrayBufferView; readonly name: string; readonly length: number }
+
+/** Throws when an option's getter or a Proxy trap detached or resized the array after it was
+ *  first seen: a backend must never see other memory than was checked. */
+function checkIntact(fn: string, seen: Seen): void {
+  const now = lengthOf(seen.array);
+  if (now === seen.length) return;
+  const what = isDetached(seen.array) ? 'detached' : `resized to ${now} elements`;
+  throw new TypeError(
+    `${fn}: expected ${seen.name} to stay attached, with its ${seen.length} elements, while the options were read, but it was ${what}`,
+  );
+}
+
+/** The options as read: each property once (own or inherited), `shape` copied element by
+ *  element, frozen. Getters and Proxy traps run only while it is made. */
+export interface OptionValues {
+  readonly out: unknown;
+  readonly shape: unknown;
+  readonly layout: unknown;
+  readonly preset: unknown;
+  readonly size: unknown;
+  readonly alpha: unknown;
+  readonly beta: unknown;
+  readonly k: unknown;
+  readonly region: unknown;
+  /** The options named in `extra`. */
+  readonly [name: string]: unknown;
+}
+
+function readOptions(fn: string, options: unknown, extra: readonly string[], seen: Seen[]): OptionValues {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw typeError(fn, 'options', 'an object with at least a shape', options);
+  }
+  const o = options as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!OPTION_SET.has(key) && !extra.includes(key)) {
+      throw typeError(fn, 'an option name', `one of ${quoted([...OPTION_NAMES, ...extra])}`, key);
+    }
+  }
+  // out first, its length noted, so that a later getter that detaches or resizes it is seen.
+  const out = o.out;
+  if (typedArrayName(out) !== undefined) {
+    seen.push({ array: out as ArrayBufferView, name: 'options.out', length: lengthOf(out as ArrayBufferView) });
+  }
+  const values: Record<string, unknown> = {
+    out, shape: readShape(fn, o.shape), layout: o.layout, preset: o.preset, size: o.size,
+    alpha: o.alpha, beta: o.beta, k: o.k, region: o.region,
+  };
+  for (const name of extra) values[name] = o[name];
+  return Object.freeze(values) as OptionValues;
+}
+
+/** A copy of an array shape, its length and each element read once; each element's kind is
+ *  checked as it is read, so a long sparse array stops at its first hole. */
+function readShape(fn: string, value: unknown): unknown {
+  if (!Array.isArray(value)) return value;
+  const length: unknown = value.length;
+  const dims: number[] = [];
+  for (let i = 0; typeof length === 'number' && i < length; i++) {
+    const d: unknown = value[i];
+    if (typeof d !== 'number') throw typeError(fn, `options.shape[${i}]`, 'a non-negative integer', d);
+    dims.push(d);
+  }
+  return dims;
+}
+
+/** Checks a shape as read by `readShape` (a copy whose elements are numbers). */
+function checkShape(fn: string, value: unknown, length: number): readonly number[] {
+  if (!Array.isArray(value)) throw typeError(fn, 'options.shape', 'an array of integers', value);
+  const dims = value as readonly number[];
   if (dims.length < 2) {
-    throw rangeError(fn, 'options.shape', 'at least 2 dimensions ([N, C, ...spatial] or [N, ...spatial, C])', value);
+    throw rangeError(fn, 'options.shape', 'at least 2 dimensions ([N, C, ...spatial] or [N, ...spatial, C])', dims);
   }
   dims.forEach((d, i) => {
     if (!Number.isSafeInteger(d) || d < 0) {
@@ -101,10 +222,10 @@ function checkShape(fn: string, value: unknown, length: number): readonly number
   if (product !== length) {
     throw new RangeError(
       `${fn}: expected options.shape to describe ${length} elements (the input's length) ` +
-      `but received ${describe(value)}, whose product is ${product > length ? `more than ${length}` : product}`,
+      `but received ${describe(dims)}, whose product is ${product > length ? `more than ${length}` : product}`,
     );
   }
-  return dims.slice();
+  return dims;
 }
 
 function checkEnum<T extends string>(fn: string, name: string, value: unknown, allowed: readonly string[], fallback: T): T {
@@ -140,19 +261,35 @@ function checkSize(fn: string, value: unknown, fallback: number, oddOnly: boolea
   return value;
 }
 
-/** Validates `options` against `input` and resolves the preset; throws TypeError/RangeError.
- *  `extra` names options the caller handles itself (lrnAsync's `threads`). */
-export function makePlan(fn: string, input: FloatArray, options: unknown, extra: readonly string[] = []): Plan {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw typeError(fn, 'options', 'an object with at least a shape', options);
-  }
-  const o = options as Record<string, unknown>;
-  for (const key of Object.keys(o)) {
-    if (!OPTION_NAMES.has(key) && !extra.includes(key)) {
-      throw typeError(fn, 'an option name', `one of ${quoted([...OPTION_NAMES, ...extra])}`, key);
-    }
-  }
-  const shape = checkShape(fn, o.shape, input.length);
+/** A checked call: its Plan and the options as read. */
+export interface Checked {
+  readonly plan: Plan;
+  readonly options: OptionValues;
+}
+
+/**
+ * Reads `options` once, checks that the array arguments (`arrays`: [array, name], input first)
+ * kept their length meanwhile, then validates the options as read against the input and
+ * resolves the preset; throws TypeError/RangeError. `extra` names options the caller handles
+ * itself (lrnAsync's `threads`).
+ */
+export function checkCall(
+  fn: string, arrays: ReadonlyArray<readonly [FloatArray, string]>, options: unknown, extra = NO_EXTRA,
+): Checked {
+  const seen: Seen[] = arrays.map(([array, name]) => ({ array, name, length: lengthOf(array) }));
+  const o = readOptions(fn, options, extra, seen);
+  // Every getter and trap has run: from here on only the snapshot and the arrays are used.
+  for (const s of seen) checkIntact(fn, s);
+  return { plan: planOf(fn, seen[0]!.length, o), options: o };
+}
+
+/** The Plan for `input` and `options` (see `checkCall`). */
+export function makePlan(fn: string, input: FloatArray, options: unknown, extra = NO_EXTRA): Plan {
+  return checkCall(fn, [[input, 'input']], options, extra).plan;
+}
+
+function planOf(fn: string, length: number, o: OptionValues): Plan {
+  const shape = checkShape(fn, o.shape, length);
   const presetName = checkEnum<PresetName>(fn, 'options.preset', o.preset, PRESET_NAMES, 'alexnet');
   const preset = PRESETS[presetName];
   const layout = checkEnum<Layout>(fn, 'options.layout', o.layout, LAYOUTS, preset.layout);
@@ -172,7 +309,7 @@ export function makePlan(fn: string, input: FloatArray, options: unknown, extra:
       throw rangeError(fn, 'options.region', `'across-channels' (preset '${presetName}' defines no within-channel LRN)`, region);
     }
     if (spatial.length === 0) {
-      throw rangeError(fn, 'options.shape', 'at least one spatial axis for within-channel LRN', o.shape);
+      throw rangeError(fn, 'options.shape', 'at least one spatial axis for within-channel LRN', shape);
     }
     scale = preset.within;
     if (preset.withinK !== null) k = preset.withinK;
@@ -183,6 +320,6 @@ export function makePlan(fn: string, input: FloatArray, options: unknown, extra:
     a: scaleAlpha(scale, alpha, size, spatial.length),
     before, after, batch, channels, spatial,
     spatialSize: spatial.reduce((p, d) => p * d, 1),
-    length: input.length,
+    length,
   };
 }

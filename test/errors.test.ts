@@ -8,6 +8,13 @@ const SENTINEL = 42.5;
 const x = () => Float32Array.from({ length: 24 }, (_, i) => i - 11.5);
 const shape = [1, 6, 2, 2];
 
+/** A Float32Array of 24 elements whose buffer has been transferred away. */
+const detached = () => {
+  const a = new Float32Array(24).fill(SENTINEL);
+  structuredClone(a.buffer, { transfer: [a.buffer] });
+  return a;
+};
+
 type Row = [string, () => Record<string, unknown>, typeof TypeError | typeof RangeError, RegExp];
 
 // [what, options (an `out` is added when absent), error class, message pattern]
@@ -44,6 +51,7 @@ const OPTION_ROWS: Row[] = [
   ['out of another type', () => ({ shape, out: new Float64Array(24).fill(SENTINEL) }), TypeError, /a Float32Array \(the input's type\) for options\.out but received a Float64Array of length 24/],
   ['out not a typed array', () => ({ shape, out: new Array(24).fill(SENTINEL) }), TypeError, /options\.out but received an Array of length 24/],
   ['out of another length', () => ({ shape, out: new Float32Array(25).fill(SENTINEL) }), RangeError, /length 24 \(the input's length\) for options\.out but received a Float32Array of length 25/],
+  ['out detached', () => ({ shape, out: detached() }), TypeError, /^lrn: expected a Float32Array over attached memory for options\.out but received a detached Float32Array$/],
 ];
 
 describe('input of the wrong kind is a TypeError', () => {
@@ -71,7 +79,7 @@ forEachBackend(() => {
       const call = () => lrn(input, withOut as never);
       expect(call).toThrow(ErrorClass);
       expect(call).toThrow(message);
-      expect(Array.from(out as ArrayLike<number>).every((v) => v === SENTINEL)).toBe(true);
+      expect(Array.prototype.every.call(out, (v) => v === SENTINEL)).toBe(true); // (a detached out reads as empty)
       expect(input).toEqual(x());
     });
   });

@@ -48,6 +48,12 @@ function windowOf(c: number, channels: number, before: number, after: number): [
   return [lo, hi - lo + 1];
 }
 
+/** copy[to..to + count) = x[from..from + count), by index: x's own methods (subarray) could be
+ *  replaced on the instance. */
+function copyRun(x: FloatArray, from: number, copy: FloatArray, to: number, count: number): void {
+  for (let i = 0; i < count; i++) copy[to + i] = x[from + i]!;
+}
+
 /**
  * NCHW: channel c of batch b is a row of V positions. Out of place, whole rows are read straight
  * from x. In place, a block of positions of all channels is first copied to `copy`, as writing
@@ -64,7 +70,7 @@ export function forwardChannelRows(plan: Plan, x: FloatArray, y: FloatArray, cop
       let base = start;
       let stride = V;
       if (copy !== null) {
-        for (let c = 0; c < C; c++) copy.set(x.subarray(start + c * V, start + c * V + count), c * count);
+        for (let c = 0; c < C; c++) copyRun(x, start + c * V, copy, c * count, count);
         src = copy;
         base = 0;
         stride = count;
@@ -90,7 +96,7 @@ export function forwardChannelRuns(plan: Plan, x: FloatArray, y: FloatArray, cop
     let src = x;
     let at = base;
     if (copy !== null) {
-      copy.set(x.subarray(base, base + C));
+      copyRun(x, base, copy, 0, C);
       src = copy;
       at = 0;
     }

@@ -16,7 +16,7 @@ export function forward(plan: Plan, x: FloatArray, y: FloatArray): void {
     return;
   }
   const nchw = plan.layout === 'NCHW';
-  const copy = sameMemory(x, y)
+  const copy = sameMemory(y, x)
     ? scratchLike(x, nchw ? plan.channels * positionsPerBlock(plan) : plan.channels)
     : null;
   if (nchw) forwardChannelRows(plan, x, y, copy);

@@ -1,5 +1,6 @@
 // Reusable work space. Calls are synchronous on one thread, so one buffer per slot serves
 // every call and small calls do not allocate.
+import { typedArrayName } from '../errors.js';
 import type { FloatArray } from '../types.js';
 
 // Larger requests (within-channel LRN on big images) are not kept, so memory is given back.
@@ -22,7 +23,7 @@ export function scratch(slot: number, length: number): Float64Array {
 
 /** An array of x's element type with at least `length` elements; contents are unspecified. */
 export function scratchLike(x: FloatArray, length: number): FloatArray {
-  return x instanceof Float32Array || x.BYTES_PER_ELEMENT === 4
+  return typedArrayName(x) === 'Float32Array'
     ? take(float32Pool, 0, length, (n) => new Float32Array(n))
     : take(float64Pool, 8, length, (n) => new Float64Array(n));
 }
