@@ -1,6 +1,8 @@
 // Which implementation computes: the native addon's kernels when present, else TypeScript.
 // A forced choice (setBackend, LRN_BACKEND, LRN_KERNEL) that cannot be honoured is an error at
-// every call, never a silent substitute, so a test or benchmark always runs what it asked for.
+// every computing call, never a silent substitute, so a test or benchmark always runs what it
+// asked for; backend() still answers, with the reason.
+import { describe, rangeError, typeError } from './errors.js';
 import * as fallback from './fallback/index.js';
 import { loadNative, type NativeAddon } from './native.js';
 import type { Plan } from './options.js';
@@ -20,25 +22,44 @@ export interface Backend {
 const FALLBACK_NAMES = ['fallback', 'typescript'];
 
 interface Selection {
-  /** What was asked for: 'auto', 'fallback' or a native kernel name. */
+  /** What was asked for: 'auto', 'native' (its best kernel), 'fallback', 'typescript' or a
+   *  native kernel name ('' when the two variables disagree). */
   readonly name: string;
-  /** Where the request came from, for error messages. */
+  /** Where the request came from, for backend().reason: 'setBackend', 'LRN_BACKEND=fallback', ... */
   readonly source: string;
+  /** The environment variable whose value is `name`, for a message about that value. */
+  readonly variable?: string;
+  /** LRN_BACKEND and LRN_KERNEL ask for different backends. */
+  readonly conflict?: boolean;
 }
 
 let native: NativeAddon | null | undefined;
 let nativeReason = '';
 let selection: Selection = fromEnvironment();
 
+/** Which backend a name asks for ('auto' or '' leaves the choice open). */
+function kind(name: string): 'auto' | 'fallback' | 'native' {
+  if (name === '' || name === 'auto') return 'auto';
+  return FALLBACK_NAMES.includes(name) ? 'fallback' : 'native';
+}
+
+// Either variable alone chooses. Both set must agree: both a fallback name, the same kernel, or
+// 'native' with a kernel name (that kernel).
 function fromEnvironment(): Selection {
   const env = typeof process === 'undefined' ? {} : process.env;
-  const kernel = env.LRN_KERNEL;
-  const chosen = env.LRN_BACKEND;
-  if (chosen !== undefined && chosen !== '' && chosen !== 'auto') {
-    return { name: chosen, source: `LRN_BACKEND=${chosen}` };
+  const set = (['LRN_BACKEND', 'LRN_KERNEL'] as const)
+    .map((variable) => ({ variable, value: env[variable] ?? '' }))
+    .filter(({ value }) => kind(value) !== 'auto');
+  const [first, second] = set;
+  if (first === undefined) return { name: 'auto', source: 'default' };
+  if (second === undefined) return { name: first.value, source: `${first.variable}=${first.value}`, variable: first.variable };
+  const source = `LRN_BACKEND=${first.value} and LRN_KERNEL=${second.value}`;
+  const [a, b] = [first.value, second.value];
+  if (kind(a) === kind(b) && (a === b || kind(a) === 'fallback' || a === 'native' || b === 'native')) {
+    const named = a === 'native' ? second : first;
+    return { name: named.value, source, variable: named.variable };
   }
-  if (kernel !== undefined && kernel !== '') return { name: kernel, source: `LRN_KERNEL=${kernel}` };
-  return { name: 'auto', source: 'default' };
+  return { name: '', source, conflict: true };
 }
 
 function addon(): NativeAddon | null {
@@ -54,20 +75,42 @@ function availableKernels(): string[] {
   return addon()?.kernels.slice() ?? [];
 }
 
-function unavailable(what: string): Error {
+/** The names setBackend, LRN_BACKEND and LRN_KERNEL accept on this machine, for messages. */
+function acceptedNames(): string[] {
   const kernels = availableKernels();
-  const list = kernels.length > 0 ? kernels.join(', ') : `none (${nativeReason})`;
-  return new Error(
-    `local-response-norm: ${what} is not available on this machine. ` +
-    `Native kernels available: ${list}; 'fallback' (TypeScript) always is.`,
-  );
+  return ['auto', ...(kernels.length > 0 ? ['native'] : []), ...FALLBACK_NAMES, ...kernels];
 }
 
-type Active = { info: BackendInfo; impl: Backend };
+function accepted(): string {
+  const names = acceptedNames().map((n) => `'${n}'`).join(', ');
+  return addon() === null ? `one of ${names} (no native kernel: ${nativeReason})` : `one of ${names}`;
+}
+
+/** Why the selection cannot be honoured (the message computing calls throw after their name). */
+function unusable(): string {
+  const { name, source, variable } = selection;
+  if (selection.conflict) {
+    return `${source} disagree: expected them to name the same backend, or only one of them to be set ` +
+      `(each takes ${accepted()})`;
+  }
+  if (name === 'native' && addon() === null) return `expected the native addon for ${variable}=native but ${nativeReason}`;
+  return `expected ${accepted()} for ${variable ?? source} but received ${describe(name)}`;
+}
+
+type Active = { info: BackendInfo; impl: Backend } | { info: BackendInfo; impl: null; error: string };
+
+function automatic(available: string[]): Active & { impl: Backend } {
+  const lib = addon();
+  if (lib === null) {
+    return { info: { backend: 'fallback', kernel: 'typescript', available, reason: nativeReason }, impl: fallback };
+  }
+  return { info: { backend: 'native', kernel: lib.best, available }, impl: lib.kernel(lib.best) };
+}
 
 function resolveSelection(): Active {
   const available = availableKernels();
   const { name, source } = selection;
+  if (name === 'auto') return automatic(available);
   if (FALLBACK_NAMES.includes(name)) {
     return {
       info: { backend: 'fallback', kernel: 'typescript', available, reason: `forced by ${source}` },
@@ -75,27 +118,30 @@ function resolveSelection(): Active {
     };
   }
   const lib = addon();
-  if (name === 'auto') {
-    if (lib === null) {
-      return { info: { backend: 'fallback', kernel: 'typescript', available, reason: nativeReason }, impl: fallback };
-    }
-    return { info: { backend: 'native', kernel: lib.best, available }, impl: lib.kernel(lib.best) };
+  const kernel = name === 'native' ? lib?.best : name;
+  if (lib !== null && kernel !== undefined && !selection.conflict && lib.kernels.includes(kernel)) {
+    return { info: { backend: 'native', kernel: kernel as BackendInfo['kernel'], available }, impl: lib.kernel(kernel) };
   }
-  if (lib === null || !lib.kernels.includes(name)) {
-    throw unavailable(source === 'setBackend' ? `kernel '${name}' (setBackend)` : `the kernel forced by ${source}`);
-  }
-  return { info: { backend: 'native', kernel: name as BackendInfo['kernel'], available }, impl: lib.kernel(name) };
+  // Nothing computes; backend and kernel say what 'auto' would use.
+  const error = unusable();
+  const info = automatic(available).info;
+  return {
+    info: { ...info, reason: `${error}; lrn, lrnAsync and lrnBackward throw until setBackend() chooses a backend`, error },
+    impl: null,
+    error,
+  };
 }
 
 let active: Active | undefined;
 
-/** The backend that computes the next call; throws when a forced choice cannot be honoured. */
-export function activeBackend(): Backend {
+/** The backend that computes `fn`'s call; throws when a forced choice cannot be honoured. */
+export function activeBackend(fn: string): Backend {
   active ??= resolveSelection();
+  if (active.impl === null) throw new Error(`${fn}: ${active.error}`);
   return active.impl;
 }
 
-/** See the public `backend()`. */
+/** See the public `backend()`; never throws. */
 export function backendInfo(): BackendInfo {
   active ??= resolveSelection();
   const { info } = active;
@@ -104,16 +150,8 @@ export function backendInfo(): BackendInfo {
 
 /** See the public `setBackend()`. */
 export function selectBackend(name: unknown): void {
-  if (typeof name !== 'string') {
-    throw new TypeError(`setBackend: expected a backend name string ('auto', 'fallback' or a native kernel) but received ${typeof name}`);
-  }
-  const available = availableKernels();
-  if (name !== 'auto' && !FALLBACK_NAMES.includes(name) && !available.includes(name)) {
-    throw new RangeError(
-      `setBackend: expected 'auto', 'fallback' or an available native kernel (${available.length > 0 ? available.join(', ') : `none: ${nativeReason}`}) ` +
-      `but received '${name}'`,
-    );
-  }
+  if (typeof name !== 'string') throw typeError('setBackend', 'the backend name', accepted(), name);
+  if (!acceptedNames().includes(name)) throw rangeError('setBackend', 'the backend name', accepted(), name);
   selection = { name, source: 'setBackend' };
   active = undefined;
 }

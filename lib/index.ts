@@ -19,7 +19,7 @@ function output(fn: string, out: unknown, arrays: Arrays): FloatArray {
   if (out === undefined) {
     const float64 = typedArrayName(input) === 'Float64Array';
     const length = lengthOf(input);
-    const fresh = activeBackend().allocate?.(float64, length);
+    const fresh = activeBackend(fn).allocate?.(float64, length);
     if (fresh !== undefined) return fresh;
     return float64 ? new Float64Array(length) : new Float32Array(length);
   }
@@ -55,7 +55,7 @@ export function lrn<T extends FloatArray>(input: T, options: LrnOptions<T>): T {
   const arrays: Arrays = [[x, 'input']];
   const { plan, options: o } = checkCall('lrn', arrays, options);
   const y = output('lrn', o.out, arrays);
-  activeBackend().forward(plan, x, y);
+  activeBackend('lrn').forward(plan, x, y);
   return y as T;
 }
 
@@ -78,7 +78,7 @@ export async function lrnAsync<T extends FloatArray>(input: T, options: LrnAsync
   const { plan, options: o } = checkCall('lrnAsync', arrays, options, ['threads']);
   const threads = checkThreads('lrnAsync', 'options.threads', o.threads, concurrency());
   const y = output('lrnAsync', o.out, arrays);
-  if (plan.length > 0) await activeBackend().forwardAsync(plan, x, y, threads);
+  if (plan.length > 0) await activeBackend('lrnAsync').forwardAsync(plan, x, y, threads);
   return y as T;
 }
 
@@ -103,13 +103,15 @@ export function lrnBackward<T extends FloatArray>(input: T, gradOutput: T, optio
   const arrays: Arrays = [[x, 'input'], [dy, 'gradOutput']];
   const { plan, options: o } = checkCall('lrnBackward', arrays, options);
   const dx = output('lrnBackward', o.out, arrays);
-  activeBackend().backward(plan, x, dy, dx);
+  activeBackend('lrnBackward').backward(plan, x, dy, dx);
   return dx as T;
 }
 
 /**
  * Which implementation computes: `backend: 'native'` with the SIMD kernel in use, or
- * `'fallback'` (TypeScript) with `reason` saying why native is not in use.
+ * `'fallback'` (TypeScript) with `reason` saying why native is not in use. Never throws: when
+ * `LRN_BACKEND` or `LRN_KERNEL` forces a choice that cannot be honoured, `error` holds the
+ * message the computing calls throw.
  *
  * @example
  * ```ts
@@ -124,8 +126,9 @@ export function backend(): BackendInfo {
 
 /**
  * Chooses the implementation for the following calls: `'auto'` (the best available),
- * `'fallback'` (TypeScript), or a native kernel name from `backend().available`. An unknown or
- * unavailable name is a RangeError; nothing else is substituted.
+ * `'native'` (the best native kernel), `'fallback'` or `'typescript'` (TypeScript), or a native
+ * kernel name from `backend().available`. An unknown or unavailable name is a RangeError;
+ * nothing else is substituted.
  *
  * @example
  * ```ts
@@ -135,6 +138,6 @@ export function backend(): BackendInfo {
  * setBackend('auto');
  * ```
  */
-export function setBackend(name: 'auto' | 'fallback' | BackendInfo['kernel'] | (string & {})): void {
+export function setBackend(name: 'auto' | 'native' | 'fallback' | BackendInfo['kernel'] | (string & {})): void {
   selectBackend(name);
 }

@@ -55,6 +55,13 @@ export interface BackendInfo {
   kernel: 'avx512' | 'avx2' | 'neon' | 'scalar' | 'typescript';
   /** Native kernels this process can run (empty when the addon is not loaded). */
   available: string[];
-  /** Why the native backend is not in use, when it is not. */
+  /** Why the native backend is not in use, when it is not (or why nothing computes, with `error`). */
   reason?: string;
+  /**
+   * Set when a forced choice (`LRN_BACKEND`, `LRN_KERNEL`) cannot be honoured: an unknown or
+   * unavailable name, or the two variables naming different backends. `lrn`, `lrnAsync` and
+   * `lrnBackward` then throw an Error with this message (after their name) until `setBackend`
+   * chooses a backend; `backend` and `kernel` say what `'auto'` would use.
+   */
+  error?: string;
 }

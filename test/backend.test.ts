@@ -7,6 +7,7 @@ import { backend, lrn, setBackend } from '../lib/index.js';
 import { loadNative } from '../lib/native.js';
 
 const root = join(__dirname, '..');
+const available = () => backend().available;
 
 /** Runs `code` with the built CommonJS package as `m` and the given environment; returns its JSON output. */
 function inChild(env: Record<string, string>, code: string): unknown {
@@ -54,8 +55,12 @@ describe('backend()', () => {
 
   it('rejects unknown or unavailable kernels with a RangeError listing what is available', () => {
     const missing = ['avx512', 'avx2', 'neon', 'scalar'].find((k) => !backend().available.includes(k)) ?? 'sse9';
+    const accepted = ['auto', ...(available().length > 0 ? ['native'] : []), 'fallback', 'typescript', ...available()];
     expect(() => setBackend('sse9')).toThrow(RangeError);
-    expect(() => setBackend(missing)).toThrow(new RegExp(`available native kernel .* but received '${missing}'`));
+    expect(() => setBackend(missing)).toThrow(new RangeError(
+      `setBackend: expected one of ${accepted.map((n) => `'${n}'`).join(', ')} for the backend name but received "${missing}" of type string`,
+    ));
+    expect(() => setBackend(3 as never)).toThrow(/^setBackend: expected one of 'auto', .* for the backend name but received 3 of type number$/);
     expect(() => setBackend(3 as never)).toThrow(TypeError);
     expect(lrn(new Float32Array(3), { shape: [1, 3] })).toHaveLength(3); // state unchanged by the failures
   });
@@ -69,6 +74,11 @@ describe('native kernels', () => {
     setBackend('auto');
     expect(backend()).toMatchObject({ backend: 'native', kernel: available[0] });
     expect(backend().reason).toBeUndefined();
+  });
+
+  it.skipIf(available.length === 0)("setBackend('native') picks the best kernel", () => {
+    setBackend('native');
+    expect(backend()).toEqual({ backend: 'native', kernel: available[0], available });
   });
 
   it.each(available)('setBackend(%s) runs that kernel', (kernel) => {
@@ -97,27 +107,85 @@ describe('native kernels', () => {
 });
 
 describe('environment variables', () => {
+  type Outcome = { value?: Record<string, unknown>; error?: string; message?: string };
+  /** backend() and each computing call under the given environment. */
+  const outcomes = (env: Record<string, string>) => inChild(env, `
+    const attempt = async (f) => { try { return { value: await f() }; } catch (e) { return { error: e.constructor.name, message: e.message }; } };
+    const x = new Float32Array([1, 2, 3]);
+    (async () => console.log(JSON.stringify({
+      info: await attempt(() => m.backend()),
+      lrn: await attempt(() => Array.from(m.lrn(x, { shape: [1, 3] }))),
+      lrnBackward: await attempt(() => Array.from(m.lrnBackward(x, x, { shape: [1, 3] }))),
+      lrnAsync: await attempt(async () => Array.from(await m.lrnAsync(x, { shape: [1, 3] }))),
+    })))();`) as Record<'info' | 'lrn' | 'lrnBackward' | 'lrnAsync', Outcome>;
+  const kernels = available();
+  const accepted = ['auto', ...(kernels.length > 0 ? ['native'] : []), 'fallback', 'typescript', ...kernels].map((n) => `'${n}'`).join(', ');
+
+  /** backend() answers with `error` and a reason; every computing call throws that error. */
+  function expectUnusable(r: ReturnType<typeof outcomes>, message: string) {
+    expect(r.info.error).toBeUndefined();
+    expect(r.info.value).toMatchObject({ error: message, available: kernels });
+    expect(r.info.value!.reason).toBe(`${message}; lrn, lrnAsync and lrnBackward throw until setBackend() chooses a backend`);
+    for (const fn of ['lrn', 'lrnBackward', 'lrnAsync'] as const) {
+      expect(r[fn]).toEqual({ error: 'Error', message: `${fn}: ${message}` });
+    }
+  }
+
   it('LRN_BACKEND=fallback forces the TypeScript backend', () => {
     const r = inChild({ LRN_BACKEND: 'fallback' }, tryCall) as { info: { value: Record<string, unknown> } };
     expect(r.info.value).toMatchObject({ backend: 'fallback', kernel: 'typescript', reason: 'forced by LRN_BACKEND=fallback' });
   });
 
-  it('an unknown LRN_KERNEL makes calls throw an Error naming it, never a substitute', () => {
-    const r = inChild({ LRN_KERNEL: 'avx9000' }, tryCall) as Record<string, { error: string; message: string }>;
-    for (const outcome of [r.info!, r.call!]) {
-      expect(outcome.error).toBe('Error');
-      expect(outcome.message).toMatch(/LRN_KERNEL=avx9000 is not available on this machine\. Native kernels available: /);
-      expect(outcome.message).toMatch(/'fallback' \(TypeScript\) always is/);
-    }
+  it('an unknown LRN_KERNEL: backend() says so, calls throw an Error naming it and the accepted names, never a substitute', () => {
+    expectUnusable(outcomes({ LRN_KERNEL: 'avx9000' }), `expected one of ${accepted} for LRN_KERNEL but received "avx9000" of type string`);
   });
 
-  it('an unknown LRN_BACKEND makes calls throw', () => {
-    const r = inChild({ LRN_BACKEND: 'gpu' }, tryCall) as Record<string, { error: string; message: string }>;
-    expect(r.call!.message).toMatch(/LRN_BACKEND=gpu is not available/);
+  it('an unknown LRN_BACKEND: backend() says so, calls throw an Error naming the accepted names', () => {
+    const r = outcomes({ LRN_BACKEND: 'weird' });
+    expectUnusable(r, `expected one of ${accepted} for LRN_BACKEND but received "weird" of type string`);
+    // backend and kernel say what 'auto' would use
+    expect(r.info.value).toMatchObject(kernels.length > 0 ? { backend: 'native', kernel: kernels[0] } : { backend: 'fallback' });
+  });
+
+  it.each([
+    ['fallback', 'bogus'],
+    ['typescript', 'scalar'],
+    ...(kernels.length > 0 ? [['native', 'typescript'], [kernels[0]!, 'fallback']] : []),
+    ...(kernels.length > 1 ? [[kernels[0]!, kernels[1]!]] : []),
+  ])('LRN_BACKEND=%s and LRN_KERNEL=%s disagree: backend() says so, calls throw naming both', (b, k) => {
+    expectUnusable(outcomes({ LRN_BACKEND: b, LRN_KERNEL: k }),
+      `LRN_BACKEND=${b} and LRN_KERNEL=${k} disagree: expected them to name the same backend, or only one of them to be set ` +
+      `(each takes one of ${accepted})`);
+  });
+
+  it.each([['fallback', 'typescript'], ['typescript', 'fallback'], ['fallback', 'auto'], ['auto', 'fallback']])(
+    'LRN_BACKEND=%s and LRN_KERNEL=%s agree on the TypeScript backend', (b, k) => {
+      const r = outcomes({ LRN_BACKEND: b, LRN_KERNEL: k });
+      expect(r.info.value).toMatchObject({ backend: 'fallback', kernel: 'typescript' });
+      expect(r.info.value!.error).toBeUndefined();
+      expect(r.lrn.value).toHaveLength(3);
+    });
+
+  it.each(kernels.flatMap((kernel) => [[kernel, kernel], ['native', kernel], [kernel, 'native'], [kernel, 'auto']]))(
+    'LRN_BACKEND=%s and LRN_KERNEL=%s agree on a native kernel', (b, k) => {
+      const kernel = b === 'native' ? k : b;
+      const r = outcomes({ LRN_BACKEND: b, LRN_KERNEL: k });
+      expect(r.info.value).toEqual({ backend: 'native', kernel, available: kernels });
+      expect(r.lrnAsync.value).toEqual(r.lrn.value);
+    });
+
+  it.skipIf(kernels.length === 0)("LRN_BACKEND=native forces the best native kernel", () => {
+    expect(outcomes({ LRN_BACKEND: 'native' }).info.value).toEqual({ backend: 'native', kernel: kernels[0], available: kernels });
+  });
+
+  it('a native kernel this machine lacks is named with what it has', () => {
+    const missing = ['avx512', 'avx2', 'neon', 'scalar'].find((k) => !kernels.includes(k))!;
+    expectUnusable(outcomes({ LRN_BACKEND: missing }), `expected one of ${accepted} for LRN_BACKEND but received "${missing}" of type string`);
   });
 
   it('setBackend recovers from a bad environment choice', () => {
     const r = inChild({ LRN_KERNEL: 'avx9000' }, `m.setBackend('fallback'); console.log(JSON.stringify(m.backend()))`);
     expect(r).toMatchObject({ backend: 'fallback' });
+    expect(r).not.toHaveProperty('error');
   });
 });
