@@ -13,6 +13,8 @@ export interface NativeAddon {
   readonly kernels: readonly string[];
   /** The kernel 'auto' picks. */
   readonly best: NativeKernelName;
+  /** How lrnAsync keeps its arrays' memory while a job runs: 'pin' (zero copy) or 'copy'. */
+  readonly asyncMemory: 'pin' | 'copy';
   kernel(name: string): Backend;
 }
 
@@ -24,6 +26,17 @@ interface Binding {
   backward(kernel: string, x: FloatArray, dy: FloatArray, dx: FloatArray, geometry: Float64Array): void;
   forwardAsync(kernel: string, x: FloatArray, y: FloatArray, geometry: Float64Array): Promise<void>;
   allocate(float64: boolean, length: number): FloatArray | undefined;
+  /** How async jobs keep their arrays' memory: 'pin' (zero copy) or 'copy' (docs/async-memory.md). */
+  asyncMemory: 'pin' | 'copy';
+}
+
+/** An async job's rejection when its output was detached or shrunk before it ended. */
+function outputDetached(error: unknown): unknown {
+  if ((error as { code?: unknown } | null)?.code !== 'ERR_LRN_OUTPUT_DETACHED') return error;
+  return Object.assign(
+    new Error('lrnAsync: options.out was detached or resized while lrnAsync ran; its contents are unspecified'),
+    { code: 'ERR_LRN_OUTPUT_DETACHED' },
+  );
 }
 
 /** Outputs from this size up come from the addon's huge-page allocator. */
@@ -82,14 +95,19 @@ function adapt(binding: Binding): NativeAddon {
   return {
     kernels,
     best: binding.best as NativeKernelName,
+    asyncMemory: binding.asyncMemory,
     kernel: (name) => ({
       forward: (plan, x, y) => binding.forward(name, x, y, geometry(plan, true)),
       backward: (plan, x, dy, dx) => binding.backward(name, x, dy, dx, geometry(plan, true)),
       allocate: (float64, length) =>
         length * (float64 ? 8 : 4) >= HUGE_OUTPUT_BYTES ? binding.allocate(float64, length) : undefined,
       forwardAsync: async (plan, x, y, threads) => {
-        await Promise.all(split(plan, threads).map(({ offset, plan: part }) =>
-          binding.forwardAsync(name, x.subarray(offset, offset + part.length), y.subarray(offset, offset + part.length), geometry(part))));
+        const parts = split(plan, threads).map(({ offset, plan: part }) =>
+          binding.forwardAsync(name, x.subarray(offset, offset + part.length), y.subarray(offset, offset + part.length), geometry(part)));
+        // Every part settles before the call does, so no job still runs when the caller resumes.
+        const results = await Promise.allSettled(parts);
+        const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed !== undefined) throw outputDetached(failed.reason);
       },
     }),
   };

@@ -6,6 +6,7 @@
 //   forwardAsync / backwardAsync(same)        the same on the libuv thread pool -> Promise<void>
 //   allocate(float64, length) -> Float32Array | Float64Array | undefined   (allocate.h)
 //   asyncMemory: 'pin' | 'copy'               how async jobs keep their arrays (hold.h)
+//   testGate(closed) -> jobs waiting           with LRN_TEST_HOOKS=1 at load only (test_gate.h)
 // geometry: a Float64Array, see geometry.h. Every check here holds whatever JavaScript passes:
 // the TypeScript layer checks first and names the user's arguments; these messages name the
 // binding's own.
@@ -22,6 +23,7 @@
 #include "core/lrn.h"
 #include "geometry.h"
 #include "hold.h"
+#include "test_gate.h"
 
 namespace {
 
@@ -200,6 +202,7 @@ class AsyncJob {
   void release(napi_env env);
   static void Execute(napi_env, void* data) {
     auto* self = static_cast<AsyncJob*>(data);
+    test_gate::pass();
     self->ok_ = self->job_.run(self->data_);
   }
   static void Complete(napi_env env, napi_status status, void* data);
@@ -377,6 +380,13 @@ napi_value Init(napi_env env, napi_value exports) {
     napi_value fn;
     if (napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, nullptr, &fn) != napi_ok ||
         napi_set_named_property(env, exports, f.name, fn) != napi_ok) {
+      return nullptr;
+    }
+  }
+  if (test_gate::enabled()) {
+    napi_value fn;
+    if (napi_create_function(env, "testGate", NAPI_AUTO_LENGTH, test_gate::js, nullptr, &fn) != napi_ok ||
+        napi_set_named_property(env, exports, "testGate", fn) != napi_ok) {
       return nullptr;
     }
   }

@@ -1,0 +1,251 @@
+// The native addon under hostile use, each case in a child process (a crash there fails the case
+// instead of the suite): arrays detached, transferred or resized while lrnAsync runs, workers
+// terminated mid-call, loops that allocate without end, and raw binding calls with any argument.
+// Async jobs wait at the test gate (LRN_TEST_HOOKS=1) so the hostile act certainly happens while
+// they are in flight.
+import { describe, expect, it } from 'vitest';
+import { backend } from '../lib/index.js';
+import { childJson, runChild } from './helpers/child.js';
+
+const native = backend().available.length > 0;
+const GATE = { LRN_TEST_HOOKS: '1' };
+
+// x and its expected result, for a shape that lrnAsync splits into two jobs.
+const SETUP = `
+  const shape = [4, 96, 21, 21];
+  const n = shape.reduce((a, b) => a * b);
+  const x = Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 3);
+  const expected = m.lrn(x, { shape });
+  const same = (y) => y.length === n && y.every((v, i) => Object.is(v, expected[i]));
+  const churn = () => { for (let i = 0; i < 4; i++) { globalThis.gc(); new Float32Array(n).fill(7); } };
+  binding.testGate(true);`;
+
+const MEMORY_MODES: Array<[string, Record<string, string>]> = [['pinned', {}], ['copied', { LRN_ASYNC_COPY: '1' }]];
+
+describe.skipIf(!native)('lrnAsync while its arrays change', () => {
+  it.each(MEMORY_MODES)('%s memory: the output detached mid-flight rejects with a clear Error', (_, env) => {
+    const r = runChild(`${SETUP}
+      (async () => {
+        const out = new Float32Array(n);
+        const pending = settle(m.lrnAsync(x, { shape, out, threads: 2 }));
+        await waitAtGate(2);
+        structuredClone(out.buffer, { transfer: [out.buffer] });
+        churn();
+        binding.testGate(false);
+        console.log(JSON.stringify(await pending));
+      })();`, { ...GATE, ...env });
+    expect(childJson(r)).toEqual({
+      error: 'Error', code: 'ERR_LRN_OUTPUT_DETACHED',
+      message: 'lrnAsync: options.out was detached or resized while lrnAsync ran; its contents are unspecified',
+    });
+  });
+
+  it.each(MEMORY_MODES)('%s memory: the input detached or transferred mid-flight still gives the exact result', (_, env) => {
+    const r = runChild(`${SETUP}
+      (async () => {
+        const results = [];
+        for (const how of ['structuredClone', 'worker']) {
+          const input = x.slice();
+          binding.testGate(true);
+          const pending = m.lrnAsync(input, { shape, threads: 2 });
+          await waitAtGate(2);
+          if (how === 'structuredClone') structuredClone(input.buffer, { transfer: [input.buffer] });
+          else {
+            const { Worker } = require('node:worker_threads');
+            const w = new Worker('require("node:worker_threads").parentPort.once("message", () => process.exit(0))', { eval: true });
+            w.postMessage(input.buffer, [input.buffer]);
+            await new Promise((r) => w.once('exit', r));
+          }
+          churn();
+          binding.testGate(false);
+          results.push(input.length === 0 && same(await pending));
+        }
+        console.log(JSON.stringify(results));
+      })();`, { ...GATE, ...env });
+    expect(childJson(r)).toEqual([true, true]);
+  });
+
+  it.each(MEMORY_MODES)('%s memory: out transferred to a worker that exits rejects; the process lives', (_, env) => {
+    const r = runChild(`${SETUP}
+      (async () => {
+        const { Worker } = require('node:worker_threads');
+        const out = new Float32Array(n);
+        const pending = settle(m.lrnAsync(x, { shape, out, threads: 2 }));
+        await waitAtGate(2);
+        const w = new Worker('require("node:worker_threads").parentPort.once("message", () => process.exit(0))', { eval: true });
+        w.postMessage(out.buffer, [out.buffer]);
+        await new Promise((r) => w.once('exit', r));
+        churn();
+        binding.testGate(false);
+        console.log(JSON.stringify((await pending).code));
+      })();`, { ...GATE, ...env });
+    expect(childJson(r)).toBe('ERR_LRN_OUTPUT_DETACHED');
+  });
+
+  it.each(MEMORY_MODES)('%s memory: resizable buffers shrunk mid-flight: input still exact, output rejected', (_, env) => {
+    const r = runChild(`${SETUP}
+      (async () => {
+        const resizable = (from) => { const b = new ArrayBuffer(n * 4, { maxByteLength: n * 8 }); const a = new Float32Array(b); a.set(from); return a; };
+        const input = resizable(x);
+        const first = m.lrnAsync(input, { shape, threads: 2 });
+        await waitAtGate(2);
+        input.buffer.resize(0);
+        churn();
+        binding.testGate(false);
+        const inputOk = same(await first);
+        const out = resizable(new Float32Array(n));
+        binding.testGate(true);
+        const second = settle(m.lrnAsync(x, { shape, out, threads: 2 }));
+        await waitAtGate(2);
+        out.buffer.resize(8);
+        binding.testGate(false);
+        console.log(JSON.stringify([inputOk, (await second).code]));
+      })();`, { ...GATE, ...env });
+    expect(childJson(r)).toEqual([true, 'ERR_LRN_OUTPUT_DETACHED']);
+  });
+
+  it('reports how it keeps memory, and the copy path is forceable', () => {
+    const mode = (env: Record<string, string>) => childJson(runChild('console.log(JSON.stringify(binding.asyncMemory))', env));
+    expect(['pin', 'copy']).toContain(mode({}));
+    expect(mode({ LRN_ASYNC_COPY: '1' })).toBe('copy');
+  });
+});
+
+describe.skipIf(!native)('worker threads that end mid-call', () => {
+  it('terminating workers whose jobs are in flight leaves the process running', () => {
+    const r = runChild(`
+      const { Worker } = require('node:worker_threads');
+      const body = \`
+        const m = require(\${JSON.stringify(root)});
+        const shape = [4, 96, 21, 21];
+        const x = new Float32Array(shape.reduce((a, b) => a * b)).fill(1);
+        for (let i = 0; i < 3; i++) m.lrnAsync(x, { shape, threads: 2 }).then(() => {}, () => {});
+        require('node:worker_threads').parentPort.postMessage('started');\`;
+      (async () => {
+        binding.testGate(true);
+        let done = 0;
+        for (let round = 0; round < 4; round++) {
+          const workers = Array.from({ length: 3 }, () => new Worker(body, { eval: true }));
+          await Promise.all(workers.map((w) => new Promise((r) => w.once('message', r))));
+          await waitAtGate(Math.min(4, 3 * 2 * 3));  // the pool's four threads are all busy
+          const ended = workers.map((w) => w.terminate());
+          binding.testGate(false);
+          await Promise.all(ended);
+          binding.testGate(true);
+          done++;
+        }
+        binding.testGate(false);
+        // And at arbitrary moments, without the gate.
+        for (let i = 0; i < 20; i++) {
+          const w = new Worker(body, { eval: true });
+          await new Promise((r) => setTimeout(r, i % 5));
+          await w.terminate();
+        }
+        console.log(JSON.stringify(done));
+      })();`, GATE);
+    expect(childJson(r)).toBe(4);
+  });
+});
+
+describe.skipIf(!native)('memory stays bounded', () => {
+  it('a synchronous loop of large new outputs stays under 1.5 GB', () => {
+    const r = runChild(`
+      const shape = [1, 96, 110, 110];
+      const x = new Float32Array(shape.reduce((a, b) => a * b)).fill(0.5);
+      for (let i = 0; i < 800; i++) m.lrn(x, { shape });
+      console.log(JSON.stringify(process.resourceUsage().maxRSS * 1024));`, {}, []);
+    // 800 outputs of 4.6 MB: 3.7 GB if none were released.
+    expect(childJson(r)).toBeLessThan(1.5e9);
+  });
+
+  it('outputs past the external buffer limits are ordinary arrays, never a double free', () => {
+    const r = runChild(`
+      const sizes = [[true, 2 ** 29 + 1], [false, 2 ** 31], [true, 2 ** 28], [false, 2 ** 53], [true, -1], [false, 0.5], [true, NaN]];
+      const made = sizes.map(([f64, n]) => binding.allocate(f64, n) === undefined ? 'ordinary' : 'mapped');
+      globalThis.gc();
+      setTimeout(() => { globalThis.gc(); console.log(JSON.stringify(made)); }, 10);`);
+    expect(childJson(r)).toEqual(['ordinary', 'ordinary', 'ordinary', 'ordinary', 'ordinary', 'ordinary', 'ordinary']);
+  });
+});
+
+describe.skipIf(!native)('the raw binding checks like the TypeScript layer', () => {
+  const attempt = `const attempt = (f) => { try { f(); return 'ok'; } catch (e) { return e.constructor.name + ': ' + e.message; } };`;
+
+  it('rejects geometry whose element count wraps 64 bits, and huge windows cost nothing', () => {
+    const r = runChild(`${attempt}
+      const x = new Float32Array(65536), y = new Float32Array(65536);
+      const g = (...d) => new Float64Array([0, 0, 1, 1, 2, 2, 1, 1e-4, 0.75, ...d]);
+      const small = new Float32Array(96).fill(1), out = new Float32Array(96);
+      console.log(JSON.stringify([
+        attempt(() => binding.forward('scalar', x, y, g(4096, 2 ** 52 + 16))),
+        attempt(() => binding.forward('scalar', x, y, new Float64Array([0, 1, 1, 1, 2, 2, 1, 1e-4, 0.75, 4096, 2 ** 52 + 16]))),
+        attempt(() => binding.forward(binding.best, small, out, new Float64Array([0, 0, 1, 96, 2 ** 53 - 1, 2 ** 53 - 1, 1, 1e-4, 0.75]))),
+        attempt(() => binding.forward(binding.best, small, out, new Float64Array([1, 0, 1, 96, 5e8, 5e8, 1, 1e-4, 0.75]))),
+      ]));`);
+    const [wrap, wrapWithin, hugeWindow, hugeNhwc] = childJson(r) as string[];
+    expect(wrap).toMatch(/^RangeError: forward: the shape's element count does not fit in 64 bits$/);
+    expect(wrapWithin).toMatch(/^RangeError: forward: /);
+    expect([hugeWindow, hugeNhwc]).toEqual(['ok', 'ok']);
+  });
+
+  it('matches kernel names exactly and wants a string', () => {
+    const r = runChild(`${attempt}
+      const x = new Float32Array(4), y = new Float32Array(4), g = new Float64Array([0, 0, 1, 4, 2, 2, 1, 1e-4, 0.75]);
+      console.log(JSON.stringify([
+        attempt(() => binding.forward('scalar', x, y, g)),
+        attempt(() => binding.forward('scalar\\0junk', x, y, g)),
+        attempt(() => binding.forward('scalarx', x, y, g)),
+        attempt(() => binding.forward({ toString: () => 'scalar' }, x, y, g)),
+        attempt(() => binding.forward('x'.repeat(100), x, y, g)),
+      ]));`);
+    expect(childJson(r)).toEqual([
+      'ok',
+      'RangeError: forward: expected a kernel name from kernels()',
+      'RangeError: forward: expected a kernel name from kernels()',
+      'TypeError: forward: expected the kernel name as a string',
+      'RangeError: forward: expected a kernel name from kernels()',
+    ]);
+  });
+
+  it('rejects partial overlap through two SharedArrayBuffer objects over one memory', () => {
+    const r = runChild(`${attempt}
+      const sab = new SharedArrayBuffer(4 * 40);
+      const alias = structuredClone(sab);
+      const x = new Float32Array(sab, 0, 32), y = new Float32Array(alias, 16, 32);
+      const g = new Float64Array([0, 0, 1, 32, 2, 2, 1, 1e-4, 0.75]);
+      console.log(JSON.stringify([
+        attempt(() => binding.forward('scalar', x, y, g)),
+        attempt(() => binding.forward('scalar', x, new Float32Array(alias, 0, 32), g)),
+      ]));`);
+    expect(childJson(r)).toEqual([
+      'RangeError: forward: expected y to be x itself or memory apart from it, but it partly overlaps it',
+      'ok',
+    ]);
+  });
+
+  it('never crashes or hangs, whatever the arguments', () => {
+    const r = runChild(`
+      let seed = 12345;
+      const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+      const pick = (a) => a[Math.floor(rand() * a.length)];
+      const numbers = [0, 1, 2, 3, 4, 7, 96, 4096, -1, 0.5, NaN, Infinity, -Infinity, 2 ** 31, 2 ** 32 + 1, 2 ** 52 + 16, 2 ** 53 - 1, 2 ** 53, 1e300, -0];
+      const arrays = () => { const n = pick([0, 1, 4, 8, 24, 96]); const T = pick([Float32Array, Float64Array, Int32Array]); return new T(n).fill(pick([1, NaN, 1e38, 0])); };
+      const thrown = new Set();
+      const pending = [];
+      for (let i = 0; i < 3000; i++) {
+        const g = new Float64Array(Math.floor(rand() * 13)).map(() => pick(numbers));
+        if (g.length > 3 && rand() < 0.7) { g[0] = pick([0, 1]); g[1] = pick([0, 1]); }
+        const a = arrays(), b = rand() < 0.8 ? new a.constructor(a.length) : arrays(), c = rand() < 0.8 ? new a.constructor(a.length) : arrays();
+        const kernel = pick([binding.best, 'scalar', 'avx9', 7, undefined]);
+        const fn = pick(['forward', 'backward', 'forwardAsync', 'backwardAsync']);
+        const args = fn.startsWith('forward') ? [kernel, a, b, g] : [kernel, a, b, c, g];
+        if (rand() < 0.05) args.pop();
+        try {
+          const out = binding[fn](...args);
+          if (out instanceof Promise) pending.push(out.catch((e) => thrown.add(e.constructor.name)));
+        } catch (e) { thrown.add(e.constructor.name); }
+      }
+      Promise.all(pending).then(() => console.log(JSON.stringify([...thrown].sort())));`);
+    expect(childJson(r)).toEqual(['RangeError', 'TypeError']);
+  });
+});
