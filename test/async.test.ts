@@ -1,12 +1,11 @@
 // lrnAsync: the same numbers as lrn, split across threads, with the event loop left free and
 // the arrays kept alive until the promise settles.
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { backend, concurrency, lrn, lrnAsync, setBackend, type LrnOptions } from '../lib/index.js';
+import { backend, concurrency, lrn, lrnAsync, type LrnOptions } from '../lib/index.js';
 import { split } from '../lib/native.js';
 import { makePlan } from '../lib/options.js';
 import { forEachBackend } from './helpers/backends.js';
+import { childJson, runChild } from './helpers/child.js';
 import { values, type Magnitude } from './helpers/cases.js';
 
 /** Same bytes (NaN-safe, and much faster than a deep equality on large arrays). */
@@ -76,36 +75,47 @@ describe('threads and concurrency()', () => {
 });
 
 describe.skipIf(backend().available.length === 0)('native lrnAsync off the main thread', () => {
-  afterAll(() => setBackend('auto'));
-
-  it('keeps a 1 ms interval firing while a large job runs', async () => {
-    setBackend('auto');
-    const shape = [16, 96, 55, 55]; // with beta 0.6 a job of about 0.1 s
-
-    const x = values({ dtype: 'float32', magnitude: 'unit', seed: 1 }, shape.reduce((p, d) => p * d, 1));
-    const out = new Float32Array(x.length);
-    let ticks = 0;
-    const timer = setInterval(() => ticks++, 1);
-    const started = performance.now();
-    await lrnAsync(x, { shape, out, beta: 0.6, threads: 1 });
-    const elapsed = performance.now() - started;
-    clearInterval(timer);
-    expect(elapsed).toBeGreaterThan(20);
-    expect(ticks).toBeGreaterThanOrEqual(Math.floor(elapsed / 10));
-    expect(sameBytes(out, lrn(x, { shape, beta: 0.6 }))).toBe(true);
+  // The jobs wait at the test gate (LRN_TEST_HOOKS=1) until the test opens it, so they are in
+  // flight for as long as the test needs, on any machine.
+  it('leaves the event loop turning: timers and I/O run while the job is in flight', () => {
+    const r = runChild(`
+      binding.testGate(true);
+      const shape = [8, 96, 21, 21];
+      const x = Float32Array.from({ length: shape.reduce((a, b) => a * b) }, (_, i) => Math.cos(i));
+      const expected = m.lrn(x, { shape, beta: 0.6 });
+      const order = [];
+      const pending = m.lrnAsync(x, { shape, beta: 0.6, threads: 2 }).then((y) => {
+        order.push('settled');
+        return y.every((v, i) => v === expected[i]);
+      });
+      setTimeout(() => order.push('timer'), 1);
+      require('node:fs').stat(process.execPath, () => order.push('io'));
+      (async () => {
+        await waitAtGate(2);
+        while (order.length < 2) await new Promise((r) => setTimeout(r, 1));
+        order.push('gate opened');
+        binding.testGate(false);
+        const exact = await pending;
+        console.log(JSON.stringify({ order: [...order.slice(0, 2).sort(), ...order.slice(2)], exact }));
+      })();`, { LRN_TEST_HOOKS: '1' });
+    expect(childJson(r)).toEqual({ order: ['io', 'timer', 'gate opened', 'settled'], exact: true });
   });
 
   it('keeps its arrays alive while the job runs, with nothing else holding them', () => {
-    const script = `
-      const m = require(${JSON.stringify(join(__dirname, '..'))});
-      const shape = [8, 96, 55, 55];
-      const n = 8 * 96 * 55 * 55;
+    const r = runChild(`
+      binding.testGate(true);
+      const shape = [8, 96, 21, 21];
+      const n = shape.reduce((a, b) => a * b);
       const make = () => Float32Array.from({ length: n }, (_, i) => Math.sin(i));
       const expected = m.lrn(make(), { shape, beta: 0.6 });
       const pending = m.lrnAsync(make(), { shape, beta: 0.6, threads: 2 });
-      for (let i = 0; i < 5; i++) { globalThis.gc(); new Float32Array(n).fill(7); }
-      pending.then((y) => console.log(JSON.stringify(y.every((v, i) => v === expected[i]))));`;
-    const out = execFileSync(process.execPath, ['--expose-gc', '-e', script], { encoding: 'utf8' });
-    expect(out.trim()).toBe('true');
+      (async () => {
+        await waitAtGate(2);
+        for (let i = 0; i < 5; i++) { globalThis.gc(); new Float32Array(n).fill(7); }
+        binding.testGate(false);
+        const y = await pending;
+        console.log(JSON.stringify(y.every((v, i) => v === expected[i])));
+      })();`, { LRN_TEST_HOOKS: '1' });
+    expect(childJson(r)).toBe(true);
   });
 });
