@@ -51,9 +51,13 @@ std::string version_of(napi_env env, const char* name) {
   return std::string(text, length);
 }
 
-Mode decide(napi_env env) {
+// LRN_ASYNC_COPY=1, read at each job so a benchmark can compare both ways in one process.
+bool copy_forced() {
   const char* forced = std::getenv("LRN_ASYNC_COPY");
-  if (forced != nullptr && std::strcmp(forced, "1") == 0) return Mode::Copy;
+  return forced != nullptr && std::strcmp(forced, "1") == 0;
+}
+
+Mode decide(napi_env env) {
 #ifdef LRN_CAN_PIN
   const napi_node_version* running = nullptr;
   if (napi_get_node_version(env, &running) != napi_ok || running->major != NODE_MAJOR_VERSION) return Mode::Copy;
@@ -91,7 +95,7 @@ Mode mode(napi_env env) {
   static std::once_flag once;
   static Mode decided = Mode::Copy;
   std::call_once(once, [&] { decided = decide(env); });
-  return decided;
+  return copy_forced() ? Mode::Copy : decided;
 }
 
 napi_status init(napi_env env) {

@@ -10,7 +10,8 @@ namespace hold {
 
 // How this process holds an ordinary ArrayBuffer's memory for a job: `pin` its V8 backing store
 // (zero copy; only where the running V8 is the one the addon was compiled against), or `copy`
-// it into memory the addon owns. Decided once per process; LRN_ASYNC_COPY=1 forces `copy`.
+// it into memory the addon owns. Decided once per process; LRN_ASYNC_COPY=1 in the environment
+// when a job starts forces `copy` for it.
 enum class Mode { Pin, Copy };
 Mode mode(napi_env env);
 const char* mode_name(Mode m);
