@@ -58,6 +58,8 @@ const char* read_geometry(const double* g, size_t count, size_t length, Params* 
   }
   overflow = overflow || !multiply(spatial, static_cast<uint64_t>(p->batch), &total) ||
              !multiply(total, static_cast<uint64_t>(p->channels), &total);
+  // Params counts in int64_t (length() is batch * channels * spatial_size): from 2^63 up it wraps.
+  overflow = overflow || total > static_cast<uint64_t>(INT64_MAX);
   const bool empty = p->batch == 0 || p->channels == 0 || std::find(dims->begin(), dims->end(), 0) != dims->end();
   if (empty) total = 0, spatial = 0;
   else if (overflow) return "the shape's element count does not fit in 64 bits";
