@@ -1,17 +1,20 @@
 // Backend selection: what backend() reports, setBackend, and the LRN_BACKEND / LRN_KERNEL
 // environment variables (run in child processes, since they are read at load time).
 import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { backend, lrn, setBackend } from '../lib/index.js';
 import { loadNative } from '../lib/native.js';
 
 const root = join(__dirname, '..');
 const available = () => backend().available;
 
-/** Runs `code` with the built CommonJS package as `m` and the given environment; returns its JSON output. */
-function inChild(env: Record<string, string>, code: string): unknown {
-  const script = `const m = require(${JSON.stringify(root)}); ${code}`;
+/** Runs `code` with the built CommonJS package (at `from`) as `m` and the given environment;
+ *  returns its JSON output. */
+function inChild(env: Record<string, string>, code: string, from = root): unknown {
+  const script = `const m = require(${JSON.stringify(from)}); ${code}`;
   const out = execFileSync(process.execPath, ['-e', script], {
     env: { ...process.env, LRN_BACKEND: '', LRN_KERNEL: '', ...env }, encoding: 'utf8',
   });
@@ -109,7 +112,7 @@ describe('native kernels', () => {
 describe('environment variables', () => {
   type Outcome = { value?: Record<string, unknown>; error?: string; message?: string };
   /** backend() and each computing call under the given environment. */
-  const outcomes = (env: Record<string, string>) => inChild(env, `
+  const outcomes = (env: Record<string, string>, from = root) => inChild(env, `
     const attempt = async (f) => { try { return { value: await f() }; } catch (e) { return { error: e.constructor.name, message: e.message }; } };
     const x = new Float32Array([1, 2, 3]);
     (async () => console.log(JSON.stringify({
@@ -117,14 +120,14 @@ describe('environment variables', () => {
       lrn: await attempt(() => Array.from(m.lrn(x, { shape: [1, 3] }))),
       lrnBackward: await attempt(() => Array.from(m.lrnBackward(x, x, { shape: [1, 3] }))),
       lrnAsync: await attempt(async () => Array.from(await m.lrnAsync(x, { shape: [1, 3] }))),
-    })))();`) as Record<'info' | 'lrn' | 'lrnBackward' | 'lrnAsync', Outcome>;
+    })))();`, from) as Record<'info' | 'lrn' | 'lrnBackward' | 'lrnAsync', Outcome>;
   const kernels = available();
   const accepted = ['auto', ...(kernels.length > 0 ? ['native'] : []), 'fallback', 'typescript', ...kernels].map((n) => `'${n}'`).join(', ');
 
   /** backend() answers with `error` and a reason; every computing call throws that error. */
-  function expectUnusable(r: ReturnType<typeof outcomes>, message: string) {
+  function expectUnusable(r: ReturnType<typeof outcomes>, message: string, runs = kernels) {
     expect(r.info.error).toBeUndefined();
-    expect(r.info.value).toMatchObject({ error: message, available: kernels });
+    expect(r.info.value).toMatchObject({ error: message, available: runs });
     expect(r.info.value!.reason).toBe(`${message}; lrn, lrnAsync and lrnBackward throw until setBackend() chooses a backend`);
     for (const fn of ['lrn', 'lrnBackward', 'lrnAsync'] as const) {
       expect(r[fn]).toEqual({ error: 'Error', message: `${fn}: ${message}` });
@@ -181,6 +184,40 @@ describe('environment variables', () => {
   it('a native kernel this machine lacks is named with what it has', () => {
     const missing = ['avx512', 'avx2', 'neon', 'scalar'].find((k) => !kernels.includes(k))!;
     expectUnusable(outcomes({ LRN_BACKEND: missing }), `expected one of ${accepted} for LRN_BACKEND but received "${missing}" of type string`);
+  });
+
+  describe('where the addon does not load (a copy of the package without it)', () => {
+    let copy = '';
+    beforeAll(() => {
+      copy = mkdtempSync(join(tmpdir(), 'lrn-no-addon-'));
+      cpSync(join(root, 'dist'), join(copy, 'dist'), { recursive: true });
+      cpSync(join(root, 'package.json'), join(copy, 'package.json'));
+    });
+    afterAll(() => rmSync(copy, { recursive: true, force: true }));
+    const why = /native addon not loaded \(.+\); run `npm rebuild local-response-norm` with python3, make and a C\+\+17 compiler to build it/;
+
+    it("'auto' computes on TypeScript and says why", () => {
+      const r = outcomes({}, copy);
+      expect(r.info.value).toMatchObject({ backend: 'fallback', kernel: 'typescript', available: [] });
+      expect(r.info.value!.reason).toMatch(why);
+      expect(r.lrnAsync.value).toEqual(r.lrn.value);
+    });
+
+    it('LRN_BACKEND=native says the addon is not loaded, and why', () => {
+      const r = outcomes({ LRN_BACKEND: 'native' }, copy);
+      const message = r.info.value!.error as string;
+      expect(message).toMatch(/^expected the native addon for LRN_BACKEND=native but native addon not loaded /);
+      expect(message).toMatch(why);
+      expectUnusable(r, message, []);
+    });
+
+    it('a kernel name lists the accepted names, no kernel, and why', () => {
+      const r = outcomes({ LRN_KERNEL: 'avx2' }, copy);
+      const message = r.info.value!.error as string;
+      expect(message).toMatch(/^expected one of 'auto', 'fallback', 'typescript' \(no native kernel: native addon not loaded /);
+      expect(message).toMatch(/ for LRN_KERNEL but received "avx2" of type string$/);
+      expectUnusable(r, message, []);
+    });
   });
 
   it('setBackend recovers from a bad environment choice', () => {
