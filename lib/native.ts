@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import type { Backend } from './backend.js';
 import type { Plan } from './options.js';
+import { bufferOf, byteOffsetOf, outputDetached, typedArrayName } from './errors.js';
 import type { FloatArray } from './types.js';
 
 export type NativeKernelName = 'avx512' | 'avx2' | 'neon' | 'scalar';
@@ -30,13 +31,16 @@ interface Binding {
   asyncMemory: 'pin' | 'copy';
 }
 
-/** An async job's rejection when its output was detached or shrunk before it ended. */
-function outputDetached(error: unknown): unknown {
-  if ((error as { code?: unknown } | null)?.code !== 'ERR_LRN_OUTPUT_DETACHED') return error;
-  return Object.assign(
-    new Error('lrnAsync: options.out was detached or resized while lrnAsync ran; its contents are unspecified'),
-    { code: 'ERR_LRN_OUTPUT_DETACHED' },
-  );
+/** The public error for an async job's rejection when its output was detached or resized. */
+function publicError(error: unknown): unknown {
+  return (error as { code?: unknown } | null)?.code === 'ERR_LRN_OUTPUT_DETACHED' ? outputDetached() : error;
+}
+
+/** Elements [offset, offset + length) of `a` as a new view, made from the built-in getters and
+ *  constructors: no method or property of the caller's array runs. */
+function part(a: FloatArray, offset: number, length: number): FloatArray {
+  const Ctor = typedArrayName(a) === 'Float64Array' ? Float64Array : Float32Array;
+  return new Ctor(bufferOf(a) as ArrayBuffer, byteOffsetOf(a) + offset * Ctor.BYTES_PER_ELEMENT, length);
 }
 
 /** Outputs from this size up come from the addon's huge-page allocator. */
@@ -102,12 +106,12 @@ function adapt(binding: Binding): NativeAddon {
       allocate: (float64, length) =>
         length * (float64 ? 8 : 4) >= HUGE_OUTPUT_BYTES ? binding.allocate(float64, length) : undefined,
       forwardAsync: async (plan, x, y, threads) => {
-        const parts = split(plan, threads).map(({ offset, plan: part }) =>
-          binding.forwardAsync(name, x.subarray(offset, offset + part.length), y.subarray(offset, offset + part.length), geometry(part)));
+        const parts = split(plan, threads).map(({ offset, plan: piece }) =>
+          binding.forwardAsync(name, part(x, offset, piece.length), part(y, offset, piece.length), geometry(piece)));
         // Every part settles before the call does, so no job still runs when the caller resumes.
         const results = await Promise.allSettled(parts);
         const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-        if (failed !== undefined) throw outputDetached(failed.reason);
+        if (failed !== undefined) throw publicError(failed.reason);
       },
     }),
   };
