@@ -7,7 +7,6 @@
 //   process: per-call time and the process's max RSS. --package DIR times another build of the
 //   package for the loop (an older checkout, for before/after).
 import { execFileSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -66,8 +65,7 @@ function loopRow(name, r) {
   return `| ${name} | ${fmt(r.ms)} | ${(r.rss / 2 ** 20).toFixed(0)} MiB |`;
 }
 
-const { kernel } = backend();
-const { asyncMemory } = createRequire(import.meta.url)('node-gyp-build')(root);
+const { kernel, asyncMemory } = backend();
 const lines = [
   '# Reliability costs',
   '',

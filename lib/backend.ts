@@ -104,7 +104,7 @@ function automatic(available: string[]): Active & { impl: Backend } {
   if (lib === null) {
     return { info: { backend: 'fallback', kernel: 'typescript', available, reason: nativeReason }, impl: fallback };
   }
-  return { info: { backend: 'native', kernel: lib.best, available }, impl: lib.kernel(lib.best) };
+  return { info: { backend: 'native', kernel: lib.best, available, asyncMemory: lib.asyncMemory }, impl: lib.kernel(lib.best) };
 }
 
 function resolveSelection(): Active {
@@ -120,7 +120,7 @@ function resolveSelection(): Active {
   const lib = addon();
   const kernel = name === 'native' ? lib?.best : name;
   if (lib !== null && kernel !== undefined && !selection.conflict && lib.kernels.includes(kernel)) {
-    return { info: { backend: 'native', kernel: kernel as BackendInfo['kernel'], available }, impl: lib.kernel(kernel) };
+    return { info: { backend: 'native', kernel: kernel as BackendInfo['kernel'], available, asyncMemory: lib.asyncMemory }, impl: lib.kernel(kernel) };
   }
   // Nothing computes; backend and kernel say what 'auto' would use.
   const error = unusable();

@@ -58,6 +58,12 @@ export interface BackendInfo {
   /** Why the native backend is not in use, when it is not (or why nothing computes, with `error`). */
   reason?: string;
   /**
+   * Native only: how `lrnAsync` keeps its arrays' memory while a job runs, `'pin'` (no copy) or
+   * `'copy'` (where the running V8 is not the one the addon was built for); see
+   * docs/async-memory.md.
+   */
+  asyncMemory?: 'pin' | 'copy';
+  /**
    * Set when a forced choice (`LRN_BACKEND`, `LRN_KERNEL`) cannot be honoured: an unknown or
    * unavailable name, or the two variables naming different backends. `lrn`, `lrnAsync` and
    * `lrnBackward` then throw an Error with this message (after their name) until `setBackend`
