@@ -1,0 +1,167 @@
+// LRN evaluated straight from its definition, element by element in float64, and the accuracy
+// contract the kernels are held to (README, "Test"; test/fixtures/golden/README.md, "Tolerance").
+// It shares no code with the kernels (not even lrn::portable): the kernel test and the fuzz
+// target (../fuzz/fuzz_lrn.cpp) check every kernel against it.
+//
+//   y[i]  = x[i] * B[i]^-beta,   B[i] = k + a * sum of x[j]^2 over the window W(i)
+//   dx[i] = term1 - term2,       term1 = dy[i] * B[i]^-beta,
+//                                term2 = 2 a beta x[i] * sum over o with i in W(o) of dy[o] x[o] B[o]^(-beta-1)
+//
+// W(i) for across-channels LRN: channels [c - before, c + after] clipped to [0, C-1] at the same
+// position; within-channel: the box [q - before, q + after] on every spatial axis, clipped to
+// the axis, in the same channel. The o whose window holds i are the mirrored window (before and
+// after swapped).
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "../core/lrn.h"
+
+namespace lrn::reference {
+
+// Offset of element (batch b, channel c, flat spatial index q).
+inline int64_t offset(const Params& p, int64_t b, int64_t c, int64_t q) {
+  const int64_t S = p.spatial_size, C = p.channels;
+  return p.layout == Layout::NCHW ? (b * C + c) * S + q : (b * S + q) * C + c;
+}
+
+// Calls visit(channel, flat spatial index) for every element of the window of (c, q) that
+// reaches `before` back and `after` forward, walking each windowed axis element by element.
+template <class Visit>
+void window(const Params& p, int64_t c, int64_t q, int64_t before, int64_t after, Visit&& visit) {
+  if (p.region == Region::AcrossChannels) {
+    for (int64_t j = std::max<int64_t>(0, c - before); j <= std::min(p.channels - 1, c + after); ++j) visit(j, q);
+    return;
+  }
+  const int rank = p.spatial_rank;
+  std::vector<int64_t> lo(rank), hi(rank);
+  int64_t rest = q;
+  for (int a = rank - 1; a >= 0; --a) {
+    const int64_t coord = rest % p.spatial[a];
+    rest /= p.spatial[a];
+    lo[a] = std::max<int64_t>(0, coord - before);
+    hi[a] = std::min(p.spatial[a] - 1, coord + after);
+  }
+  std::vector<int64_t> cur = lo;
+  for (;;) {
+    int64_t flat = 0;
+    for (int a = 0; a < rank; ++a) flat = flat * p.spatial[a] + cur[a];
+    visit(c, flat);
+    int a = rank - 1;
+    while (a >= 0 && cur[a] == hi[a]) cur[a] = lo[a], --a;
+    if (a < 0) break;
+    ++cur[a];
+  }
+}
+
+// Applies f(offset of the element, channel, flat spatial index) to every element in turn.
+template <class F>
+void each(const Params& p, F&& f) {
+  for (int64_t b = 0; b < p.batch; ++b)
+    for (int64_t c = 0; c < p.channels; ++c)
+      for (int64_t q = 0; q < p.spatial_size; ++q) f(offset(p, b, c, q), b, c, q);
+}
+
+// B = k + a * (sum of squares over the window), per element.
+inline std::vector<double> bases(const Params& p, const double* x) {
+  std::vector<double> B(static_cast<size_t>(p.length()));
+  each(p, [&](int64_t i, int64_t b, int64_t c, int64_t q) {
+    double s = 0;
+    window(p, c, q, p.before, p.after, [&](int64_t j, int64_t r) {
+      const double v = x[offset(p, b, j, r)];
+      s += v * v;
+    });
+    B[i] = p.k + p.a * s;
+  });
+  return B;
+}
+
+inline std::vector<double> forward(const Params& p, const double* x) {
+  const std::vector<double> B = bases(p, x);
+  std::vector<double> y(B.size());
+  for (size_t i = 0; i < y.size(); ++i) y[i] = x[i] * std::pow(B[i], -p.beta);
+  return y;
+}
+
+// The gradient and, per element, |term1| + |term2| (what SPEC's float32 bound scales) and
+// |term1| + |2 a beta x[i]| * (sum of |dy[o] x[o] B[o]^(-beta-1)|): the size of everything
+// summed, which bounds the rounding error of any float64 evaluation where term2's sum cancels.
+struct Gradient {
+  std::vector<double> dx, terms, magnitudes;
+};
+
+inline Gradient backward(const Params& p, const double* x, const double* dy) {
+  const std::vector<double> B = bases(p, x);
+  const size_t n = B.size();
+  std::vector<double> t(n);
+  for (size_t o = 0; o < n; ++o) t[o] = dy[o] * x[o] * std::pow(B[o], -p.beta - 1);
+  Gradient g{std::vector<double>(n), std::vector<double>(n), std::vector<double>(n)};
+  each(p, [&](int64_t i, int64_t b, int64_t c, int64_t q) {
+    double sum = 0, size = 0;
+    window(p, c, q, p.after, p.before, [&](int64_t j, int64_t r) {
+      sum += t[offset(p, b, j, r)];
+      size += std::fabs(t[offset(p, b, j, r)]);
+    });
+    const double term1 = dy[i] * std::pow(B[i], -p.beta), scale = 2 * p.a * p.beta * x[i];
+    g.dx[i] = term1 - scale * sum;
+    g.terms[i] = std::fabs(term1) + std::fabs(scale * sum);
+    g.magnitudes[i] = std::fabs(term1) + std::fabs(scale) * size;
+  });
+  return g;
+}
+
+// ---- the contract ----------------------------------------------------------------------------
+// NaN exactly where the reference is NaN; where the reference rounded to T is infinite, that
+// infinity. Otherwise float32 forward within 2^-21 relative of the reference where it is a
+// normal float32 (4 * 2^-149 absolute where not), float64 forward within 1e-12 relative (4 *
+// 2^-1074 absolute below the normal range); float32 backward within SPEC's 1e-5 * (|term1| +
+// |term2|). SPEC states no float64 backward bound: float64 is held to 1e-12 of the gradient's
+// magnitudes (Gradient), as a float64 sum whose terms cancel can do no better. Below T's normal
+// range, the backward also as the forward.
+
+template <class T>
+bool special_ok(T got, double want, bool* decided) {
+  *decided = true;
+  if (std::isnan(want)) return std::isnan(got);
+  if (std::isnan(got)) return false;
+  if (std::isinf(static_cast<T>(want))) return got == static_cast<T>(want);
+  *decided = false;
+  return true;
+}
+
+// Below T's normal range a result is held to a few of T's smallest steps.
+template <class T>
+bool tiny_ok(T got, double want) {
+  return std::fabs(want) < std::numeric_limits<T>::min() &&
+         std::fabs(static_cast<double>(got) - want) <= 4 * static_cast<double>(std::numeric_limits<T>::denorm_min());
+}
+
+// `units`, when given, receives the relative error in units of 2^-24 (normal references only).
+template <class T>
+bool forward_ok(T got, double want, double* units = nullptr) {
+  bool decided;
+  const bool ok = special_ok(got, want, &decided);
+  if (decided) return ok;
+  const double err = std::fabs(static_cast<double>(got) - want), rel = sizeof(T) == 4 ? 0x1p-21 : 1e-12;
+  if (std::fabs(want) < std::numeric_limits<T>::min()) return tiny_ok(got, want);
+  if (units) *units = err / std::fabs(want) * 0x1p24;
+  return err <= rel * std::fabs(want);
+}
+
+template <class T>
+double backward_bound(const Gradient& g, size_t i) {
+  return sizeof(T) == 4 ? 1e-5 * g.terms[i] : 1e-12 * g.magnitudes[i];
+}
+
+template <class T>
+bool backward_ok(T got, const Gradient& g, size_t i) {
+  bool decided;
+  const bool ok = special_ok(got, g.dx[i], &decided);
+  if (decided) return ok;
+  return std::fabs(static_cast<double>(got) - g.dx[i]) <= backward_bound<T>(g, i) || tiny_ok(got, g.dx[i]);
+}
+
+}  // namespace lrn::reference
