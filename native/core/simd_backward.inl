@@ -433,7 +433,11 @@ LRN_INLINE BackTerms back_terms(F s, F x, F dy, const BackF32& f, bool& ok) {
   }
   ok &= quick_ok(s, f.pow) || fast_ok(s, b, f.pow);
   const F pw = power_fast(V::setf(1.0f), b, f.pow);  // B^-beta
-  return {V::mulf(V::mulf(dy, x), V::divf(pw, b)), V::mulf(dy, pw), true};
+  // B^(-beta-1) below float32's normal range (B past 2^(126 / (beta + 1))) has lost bits that
+  // dy*x would scale up: such vectors are redone in float64.
+  const F q = V::divf(pw, b);
+  ok &= V::all(V::ge(q, V::setf(0x1p-126f)));
+  return {V::mulf(V::mulf(dy, x), q), V::mulf(dy, pw), true};
 }
 
 // The float32 dx = t1 - cx * sum_t (t1 = dy*B^(-beta), cx = 2*a*beta*x, sum_t the window's sum

@@ -35,9 +35,10 @@ struct Rng {
 // Spread: 1e-2 .. 1e2, so that a*S/k falls on both sides of where the kernels' series
 // (lrn::series) gives way to the power. Cancel: x near 1 and dy (see check) 0 on even channels,
 // near +-1 on odd ones, so that the backward's window sums of t nearly cancel where term1 is 0:
-// the float32 paths must notice and redo those vectors.
-enum class Values { Unit, Huge, Tiny, Mixed, Zeros, Special, Spread, Cancel };
-const char* kValueNames[] = {"unit", "huge", "tiny", "mixed", "zeros", "special", "spread", "cancel"};
+// the float32 paths must notice and redo those vectors. Large: 1e8 .. 1e17, where B^(-beta-1)
+// falls below float32's normal range while B is still inside the float32 power's.
+enum class Values { Unit, Huge, Tiny, Mixed, Zeros, Special, Spread, Cancel, Large };
+const char* kValueNames[] = {"unit", "huge", "tiny", "mixed", "zeros", "special", "spread", "cancel", "large"};
 
 float value(Rng& r, Values kind) {
   const double sign = r.unit() < 0.5 ? -1 : 1;
@@ -49,6 +50,7 @@ float value(Rng& r, Values kind) {
     case Values::Zeros: return r.unit() < 0.8 ? static_cast<float>(sign * 0.0) : static_cast<float>(r.unit());
     case Values::Spread: return static_cast<float>(sign * std::pow(10.0, r.unit() * 4 - 2));
     case Values::Cancel: return static_cast<float>(1 + r.unit() * 1e-3);
+    case Values::Large: return static_cast<float>(sign * std::pow(10.0, 8 + r.unit() * 9));
     case Values::Special: {
       const double u = r.unit();
       if (u < 0.04) return std::numeric_limits<float>::quiet_NaN();
@@ -96,7 +98,7 @@ Case random_case(Rng& r) {
   p.k = ks[r.below(4)];
   p.a = as[r.below(6)];
   p.beta = betas[r.below(sizeof betas / sizeof betas[0])];
-  c.values = static_cast<Values>(r.below(8));
+  c.values = static_cast<Values>(r.below(9));
   return c;
 }
 
