@@ -10,7 +10,8 @@
 #include <mutex>
 #include <string>
 
-#if (defined(__linux__) || defined(__APPLE__)) && !defined(LRN_NO_V8)
+// Builds from Node-API headers alone (cmake-js's node-api-headers) have no V8 headers: they copy.
+#if (defined(__linux__) || defined(__APPLE__)) && __has_include(<v8.h>) && __has_include(<node_version.h>)
 #define LRN_CAN_PIN 1
 #include <dlfcn.h>
 // node_version.h defines its own NAPI_VERSION; the build's (the Node-API level used) stands.
