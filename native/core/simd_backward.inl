@@ -457,11 +457,19 @@ LRN_INLINE F excess_of(F cx_abs, F sum_t, F mag16, bool powered, const BackF32& 
   return e;
 }
 
+// |t1| for the check, NaN where t1 overflowed float32 (dy near the top of float32's range, whose
+// dx may well be finite): every comparison with it fails, and float64 redoes the lane. One FMA,
+// as inf * 0 is NaN.
+LRN_INLINE F t1_abs_of(F t1) {
+  const F a = V::absf(t1);
+  return V::fmaf(a, V::zerof(), a);
+}
+
 // dx of one vector; ok cleared when a lane fails the check. mag16: the window's sum |t| scaled,
 // plus the subnormal share.
 LRN_INLINE F back_dx(F x, F t1, F sum_t, F mag16, bool powered, const BackF32& f, bool& ok) {
   const F cx = V::mulf(f.two_a_beta, x);
-  ok &= V::all(V::le(excess_of(V::absf(cx), sum_t, mag16, powered, f), V::absf(t1)));
+  ok &= V::all(V::le(excess_of(V::absf(cx), sum_t, mag16, powered, f), t1_abs_of(t1)));
   return V::fnmaf(cx, sum_t, t1);
 }
 
@@ -477,7 +485,7 @@ template <class Exact16>
 LRN_INLINE F back_dx_bounded(F x, F t1, F sum_t, F bound16, bool powered, const BackF32& f, bool& ok, int& looks,
                              Exact16 exact16) {
   const F cx = V::mulf(f.two_a_beta, x);
-  const F cx_abs = V::absf(cx), t1_abs = V::absf(t1);
+  const F cx_abs = V::absf(cx), t1_abs = t1_abs_of(t1);
   if (!V::all(V::le(excess_of(cx_abs, sum_t, bound16, powered, f), t1_abs))) {
     ++looks;
     ok &= back_lanes_ok(cx_abs, t1_abs, sum_t, exact16(), powered, f);
