@@ -1,4 +1,4 @@
-// Public API of local-response-norm (SPEC section 7).
+// Public API of local-response-norm (docs/contract.md, "Names").
 import { activeBackend, backendInfo, selectBackend } from './backend.js';
 import { lengthOf, typedArrayName } from './errors.js';
 import { checkCall, checkCompanion, checkFloatArray, checkNoPartialOverlap, checkThreads } from './options.js';

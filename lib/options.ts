@@ -1,6 +1,6 @@
-// Turns user arguments into a checked Plan. Every rule of SPEC section 6 lives here, so all
-// backends see only valid, fully resolved parameters, and nothing is computed (or written to
-// `out`) when an argument is wrong.
+// Turns user arguments into a checked Plan. Every rule of docs/contract.md's "Bad input" lives
+// here, so all backends see only valid, fully resolved parameters, and nothing is computed (or
+// written to `out`) when an argument is wrong.
 import { types } from 'node:util';
 import {
   bufferOf, byteLengthOf, byteOffsetOf, describe, isDetached, lengthOf, rangeError, typeError, typedArrayName,

@@ -3,7 +3,7 @@ import type { Layout, PresetName } from './types.js';
 /** How a preset turns `alpha` into the scale `a` of the sum of squares. */
 export type AlphaScale = 'alpha' | 'alpha/n' | 'alpha/n^2' | 'alpha/n^d';
 
-/** One framework's convention (SPEC section 2). */
+/** One framework's convention (docs/contract.md, "Presets"). */
 export interface Preset {
   readonly name: PresetName;
   /** Defaults for the options the user leaves out. */

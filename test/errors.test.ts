@@ -1,5 +1,5 @@
-// SPEC section 6: each bad input gets its error class, a message naming the option, what was
-// expected and what was received, and `out` is left untouched.
+// docs/contract.md, "Bad input": each bad input gets its error class, a message naming the option,
+// what was expected and what was received, and `out` is left untouched.
 import { describe, expect, it } from 'vitest';
 import { lrn, lrnAsync, lrnBackward } from '../lib/index.js';
 import { forEachBackend } from './helpers/backends.js';

@@ -1,5 +1,5 @@
 // Every case of the golden set (references computed and cross-checked against real frameworks),
-// at the SPEC section 5 tolerance, on every backend.
+// at the tolerance of docs/contract.md, "Accuracy", on every backend.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';

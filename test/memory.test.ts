@@ -119,7 +119,7 @@ describe('large new outputs', () => {
     }
     const y64 = lrn(Float64Array.from(x), { shape });
     expect(y64).toBeInstanceOf(Float64Array);
-    // The float64 result is the reference the float32 one must meet within SPEC's bound.
+    // The float64 result is the reference the float32 one must meet within the contract's bound.
     expect(forwardF32Error(expected, y64)).toBeNull();
   });
 });

@@ -1,4 +1,5 @@
-// SPEC section 1's rules for NaN, infinities, zeros and extreme magnitudes.
+// docs/contract.md's rules for NaN, infinities, zeros and extreme magnitudes ("NaN, Infinity
+// and zero", "Accuracy").
 import { describe, expect, it } from 'vitest';
 import { lrn } from '../lib/index.js';
 import { forEachBackend } from './helpers/backends.js';

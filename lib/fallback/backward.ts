@@ -1,4 +1,4 @@
-// Backward LRN in float64 (SPEC section 4):
+// Backward LRN in float64 (docs/contract.md, "Backward"):
 //   dx[i] = dy[i] * B[i]^(-beta) - 2*a*beta * x[i] * sum_{c : i in W(c)} dy[c] * x[c] * B[c]^(-beta-1)
 // The c with i in W(c) = [c - before, c + after] are [i - after, i + before]: the mirrored window.
 import type { Plan } from '../options.js';

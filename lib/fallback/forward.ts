@@ -1,4 +1,4 @@
-// Forward LRN in float64 (SPEC section 1): y = x * (k + a * S)^(-beta).
+// Forward LRN in float64 (docs/contract.md, "Operation"): y = x * (k + a * S)^(-beta).
 import type { Plan } from '../options.js';
 import type { FloatArray } from '../types.js';
 import { sameMemory } from '../options.js';

@@ -1,4 +1,5 @@
-// The pure-TypeScript backend: float64 arithmetic, exact to SPEC section 5 on every platform.
+// The pure-TypeScript backend: float64 arithmetic, within docs/contract.md's "Accuracy" on
+// every platform.
 import { lengthOf, outputDetached, typedArrayName } from '../errors.js';
 import type { Plan } from '../options.js';
 import type { FloatArray } from '../types.js';

@@ -1,5 +1,5 @@
 // Local Response Normalization kernel core: plain C++17 over pointers and sizes, no Node.
-// SPEC: y = x * (k + a * S)^(-beta), S = sum of x^2 over the window; see ../../README.md.
+// y = x * (k + a * S)^(-beta), S = sum of x^2 over the window: docs/contract.md, "Operation".
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -1,5 +1,5 @@
-// Portable float64 LRN (SPEC sections 1 and 4). Window sums are direct sums of non-negative
-// squares: a running add/subtract sum would lose small windows beside large ones.
+// Portable float64 LRN (docs/contract.md, "Operation" and "Backward"). Window sums are direct sums
+// of non-negative squares: a running add/subtract sum would lose small windows beside large ones.
 #include "portable.h"
 
 #include <algorithm>

@@ -1,5 +1,5 @@
-// Backward across channels: the float32 walks checked against SPEC's bound, and float64 vectors.
-// A part of simd_lrn.inl: included inside its anonymous namespace, after the parts listed
+// Backward across channels: the float32 walks checked against the contract's bound, and float64
+// vectors. A part of simd_lrn.inl: included inside its anonymous namespace, after the parts listed
 // before it there; see that file for V and the accuracy rules.
 
 // Whether the series for `beta` (float32 sums of W terms) likely covers the data: 64 vectors
@@ -361,7 +361,7 @@ __attribute__((noinline)) F backward_lanes_d(const lrn::Params& p, const Consts&
 }
 
 // The float32 backward: t = dy*x*B^(-beta-1) and its window sums in float32 are off by at most
-// eta * sum|t|, so dx = dy*B^-beta - 2*a*beta*x*sum t stays within SPEC's
+// eta * sum|t|, so dx = dy*B^-beta - 2*a*beta*x*sum t stays within the contract's
 // 1e-5 * (|term1| + |term2|) (168 units of 2^-24) wherever |2*a*beta*x| * sum|t| * eta / 168 <=
 // |term1| + |term2|. Where S is in the series' range, eta is 8 units (the series, the two
 // products and the sum's roundings) and the check uses 1/16 for eta / 168. Past it, where the
@@ -369,7 +369,7 @@ __attribute__((noinline)) F backward_lanes_d(const lrn::Params& p, const Consts&
 // division: B's float32 error (5 units: S's W roundings, 4 for windows up to 8, and B's own)
 // grows by beta + 1 in the power, so eta is (beta + 1) * 5 + 10 (the power's 4, the division,
 // the two products and the sum's 3), and the check uses eta / 160 for every vector (t1's and
-// t2's own few roundings take the other 8 of SPEC's 168 units). Every vector is checked
+// t2's own few roundings take the other 8 of the contract's 168 units). Every vector is checked
 // (quick_excess); a failed one is redone in float64 (NCHW: that row of the strip; NHWC: the
 // vector, or the position on the three-stage path), and a window sum past both ranges sends the
 // whole strip or position to float64.
@@ -441,8 +441,8 @@ LRN_INLINE BackTerms back_terms(F s, F x, F dy, const BackF32& f, bool& ok) {
 }
 
 // The float32 dx = t1 - cx * sum_t (t1 = dy*B^(-beta), cx = 2*a*beta*x, sum_t the window's sum
-// of t = dy*x*B^(-beta-1)) is surely within SPEC's bound where this is <= |t1|: mag16 is the
-// window's sum |t| (or a bound of it) times BackF32::scale, plus the subnormal share, and
+// of t = dy*x*B^(-beta-1)) is surely within the contract's bound where this is <= |t1|: mag16 is
+// the window's sum |t| (or a bound of it) times BackF32::scale, plus the subnormal share, and
 // |cx| * mag16 <= |t1| + |cx * sum_t| is the check above. Where x == 0 term2 is exactly 0 and
 // every lane passes; with dy == 0 too (sparse gradients behind a max pool, ReLU zeros in x) dx
 // is exactly 0.

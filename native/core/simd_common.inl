@@ -58,7 +58,8 @@ void split_beta(double beta, float* hi, float* lo) {
 }
 
 // On the float64-sum path, B rounded to float32 adds half a unit of 2^-24 times beta to the
-// result's error; up to this beta V::scale_pow (where it exists) keeps the total within SPEC.
+// result's error; up to this beta V::scale_pow (where it exists) keeps the total within the
+// contract's bound.
 constexpr double kMaxRoundedBBeta = 2;
 
 // B^(-beta) as a polynomial in S (lrn::series) for vectors whose every S is at most `limit`

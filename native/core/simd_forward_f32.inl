@@ -7,7 +7,8 @@ constexpr int64_t kFloatRows = 8;
 
 // Betas without a shortcut take the float32 path up to this value where the ISA has a float32
 // power (V::kPowF32): a float32 window sum's error (a few units of 2^-24) reaches the result
-// multiplied by beta, and above 1 that could leave too little of SPEC's bound for the power.
+// multiplied by beta, and above 1 that could leave too little of the contract's bound for the
+// power.
 constexpr double kMaxFloat32OtherBeta = 1;
 
 bool float32_power(double beta) {

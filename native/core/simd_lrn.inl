@@ -22,8 +22,8 @@
 // the sum's error by beta) sum in float64. The power is taken in float32 on the float32 path, in
 // float64 vectors (exp(-beta ln B)) on the float64 one for betas up to 7, only when B is well
 // inside the float32 range; every other lane (huge, tiny, NaN, Inf, beta above 7) is finished in
-// float64 from the original values, so results stay within SPEC's 4 float32 ulps of the float64
-// reference.
+// float64 from the original values, so results stay within the float32 bound of docs/contract.md
+// ("Accuracy": 2^-21 relative) of the float64 reference.
 //
 // The includer includes <cstring> and "portable.h" at global scope first. Nothing here uses
 // std templates: an out-of-line copy of one, compiled with this file's ISA flags, could be the

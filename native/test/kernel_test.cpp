@@ -109,9 +109,9 @@ void bind(Case& c) {
   for (int64_t d : c.spatial) c.p.spatial_size *= d;
 }
 
-// Largest float32 forward error seen (normal references), in units of 2^-24 (SPEC allows 8).
+// Largest float32 forward error seen (normal references), in units of 2^-24 (contract: 8).
 double worst_units = 0;
-// Largest float32 backward error as a fraction of SPEC's bound (normal references).
+// Largest float32 backward error as a fraction of the contract's bound (normal references).
 double worst_backward = 0;
 
 bool forward_ok(float y, double ref) {
@@ -176,14 +176,14 @@ void check(const lrn::Kernel& k, Case& c, Rng& r) {
     if (!lrn::reference::forward_ok(y64[i], ref[i])) { fail(k.name, "forward f64", c, i, y64[i], ref[i]); break; }
   }
 
-  // Backward against the reference, with SPEC's bound 1e-5 * (|term1| + |term2|) (float64: see
-  // reference.h).
+  // Backward against the reference, with the bound of docs/contract.md, "Accuracy",
+  // 1e-5 * (|term1| + |term2|) (float64: see reference.h).
   if (c.values == Values::Huge || c.values == Values::Mixed) return;
   const lrn::reference::Gradient g = lrn::reference::backward(p, x64.data(), dy64.data());
   float* dx = ga.f32(n + 8, offset);
   k.backward_f32(p, x, dy, dx, w);
   for (int64_t i = 0; i < n; ++i) {
-    const double want = g.dx[i], bound = 1e-5 * g.terms[i];  // SPEC's, for worst_backward
+    const double want = g.dx[i], bound = 1e-5 * g.terms[i];  // the contract's, for worst_backward
     const bool ok = lrn::reference::backward_ok(dx[i], g, i);
     if (ok && std::isfinite(dx[i]) && std::isfinite(want) && bound > 0 && std::fabs(want) > 0x1p-126) {
       worst_backward = std::max(worst_backward, std::fabs(dx[i] - want) / bound);
@@ -235,7 +235,7 @@ int main(int argc, char** argv) {
       Case c = random_case(r);
       check(k, c, r);
     }
-    std::printf("%s %s: %d random cases; worst float32 forward error %.2f x 2^-24 (SPEC allows 8), backward %.3f of SPEC's bound\n",
+    std::printf("%s %s: %d random cases; worst float32 forward error %.2f x 2^-24 (the contract allows 8), backward %.3f of its bound\n",
                 failures == before ? "ok  " : "FAIL", k.name, cases, worst_units, worst_backward);
     ++tested;
   }

@@ -86,9 +86,9 @@ inline std::vector<double> forward(const Params& p, const double* x) {
   return y;
 }
 
-// The gradient and, per element, |term1| + |term2| (what SPEC's float32 bound scales) and
-// |term1| + |2 a beta x[i]| * (sum of |dy[o] x[o] B[o]^(-beta-1)|): the size of everything
-// summed, which bounds the rounding error of any float64 evaluation where term2's sum cancels.
+// The gradient and, per element, |term1| + |term2| (what the contract's float32 bound scales) and
+// |term1| + |2 a beta x[i]| * (sum of |dy[o] x[o] B[o]^(-beta-1)|): the size of everything summed,
+// which bounds the rounding error of any float64 evaluation where term2's sum cancels.
 struct Gradient {
   std::vector<double> dx, terms, magnitudes;
 };
@@ -115,13 +115,13 @@ inline Gradient backward(const Params& p, const double* x, const double* dy) {
 
 // ---- the contract ----------------------------------------------------------------------------
 // NaN exactly where the reference is NaN; where the reference rounded to T is infinite, that
-// infinity (the backward: see backward_ok). Otherwise float32 forward within 2^-21 relative of
-// the reference where it is a normal float32 (4 * 2^-149 absolute where not), float64 forward
-// within 1e-12 relative (4 * 2^-1074 absolute below the normal range); float32 backward within
-// SPEC's 1e-5 * (|term1| + |term2|). Where term2's sum cancels, no float64 evaluation (the
-// reference's own, the kernels' float64 redo) is that close: every backward is also allowed 1e-12
-// of the gradient's magnitudes (Gradient), which is the whole of float64's bound, as SPEC states
-// none for float64. Below T's normal range, the backward also as the forward.
+// infinity (the backward: see backward_ok). Otherwise float32 forward within 2^-21 relative of the
+// reference where it is a normal float32 (4 * 2^-149 absolute where not), float64 forward within
+// 1e-12 relative (4 * 2^-1074 absolute below the normal range); float32 backward within
+// docs/contract.md's 1e-5 * (|term1| + |term2|). Where term2's sum cancels, no float64 evaluation
+// (the reference's own, the kernels' float64 redo) is that close: every backward is also allowed
+// 1e-12 of the gradient's magnitudes (Gradient), which is float64's bound in docs/contract.md,
+// "Accuracy", where the sum cancels. Below T's normal range, the backward also as the forward.
 
 // Below T's normal range a result is held to a few of T's smallest steps.
 template <class T>

@@ -1,5 +1,6 @@
-// An independent float64 reference, written from SPEC sections 1, 2 and 4 and sharing no code
-// with lib/: it walks every window element by element, with its own preset table.
+// An independent float64 reference, written from docs/contract.md ("Operation", "Presets",
+// "Backward") and sharing no code with lib/: it walks every window element by element, with its own
+// preset table.
 
 export type RefPreset = 'alexnet' | 'pytorch' | 'onnx' | 'cudnn' | 'caffe' | 'tensorflow' | 'onednn';
 
@@ -24,7 +25,7 @@ const DEFAULTS: Record<RefPreset, { n: number; alpha: number; beta: number; k: n
   onednn: { n: 5, alpha: 1e-4, beta: 0.75, k: 1, layout: 'NCHW' },
 };
 
-/** Resolves user options the way SPEC section 2's table says. */
+/** Resolves user options the way the table of docs/contract.md, "Presets", says. */
 export function refParams(o: {
   shape: number[]; preset?: RefPreset | undefined; layout?: 'NCHW' | 'NHWC' | undefined;
   region?: 'across-channels' | 'within-channel' | undefined;
@@ -125,7 +126,7 @@ export function refForward(x: ArrayLike<number>, p: RefParams): Float64Array {
   return Float64Array.from(b, (bi, i) => x[i]! * Math.pow(bi, -p.beta));
 }
 
-/** dx and the two terms of SPEC section 4 (term2 already multiplied by 2*a*beta*x). */
+/** dx and the two terms of docs/contract.md, "Backward" (term2 already times 2*a*beta*x). */
 export function refBackward(x: ArrayLike<number>, dy: ArrayLike<number>, p: RefParams) {
   const b = refBase(x, p);
   const sum = new Float64Array(x.length);

@@ -1,5 +1,5 @@
-// SPEC section 5, as checks that return the first violation (or null) so a failing test says
-// where and by how much.
+// docs/contract.md, "Accuracy", as checks that return the first violation (or null) so a failing
+// test says where and by how much.
 
 const F32_REL = 2 ** -21;
 const F32_NORMAL_MIN = 2 ** -126;
@@ -42,12 +42,12 @@ export function forwardError(y: Float32Array | Float64Array, ref: ArrayLike<numb
   return y instanceof Float32Array ? forwardF32Error(y, ref) : forwardF64Error(y, ref);
 }
 
-/** Backward: dx is the rounding to its type of some value within `bound` of the reference (SPEC:
- *  `|dx - ref| <= bound`, where dx's type can hold the value), NaN exactly where the reference is
- *  NaN, the same infinity where the reference itself is infinite. Rounding is monotonic, so the
- *  acceptable results are every value from round(ref - bound) to round(ref + bound): where the
- *  terms cancel, the bound can reach past the float32 range and then an infinity of either sign
- *  is as right as a finite value. */
+/** Backward: dx is the rounding to its type of some value within `bound` of the reference
+ *  (contract: `|dx - ref| <= bound`, where dx's type can hold the value), NaN exactly where the
+ *  reference is NaN, the same infinity where the reference itself is infinite. Rounding is
+ *  monotonic, so the acceptable results are every value from round(ref - bound) to
+ *  round(ref + bound): where the terms cancel, the bound can reach past the float32 range and
+ *  then an infinity of either sign is as right as a finite value. */
 export function backwardError(dx: Float32Array | Float64Array, ref: ArrayLike<number>, bound: ArrayLike<number>): string | null {
   const round = dx instanceof Float32Array ? Math.fround : (v: number) => v;
   for (let i = 0; i < ref.length; i++) {
@@ -64,7 +64,7 @@ export function backwardError(dx: Float32Array | Float64Array, ref: ArrayLike<nu
   return null;
 }
 
-/** The SPEC section 5 backward bound from the two terms. */
+/** The backward bound of docs/contract.md, "Accuracy", from the two terms. */
 export function backwardBound(term1: ArrayLike<number>, term2: ArrayLike<number>, float32: boolean): Float64Array {
   const factor = float32 ? 1e-5 : 1e-12;
   return Float64Array.from({ length: term1.length }, (_, i) => factor * (Math.abs(term1[i]!) + Math.abs(term2[i]!)));
