@@ -1,4 +1,4 @@
-// node bench/ratios.mjs [kernel] [--threads] [--scale s]   (after npm run build)
+// node bench/ratios.mjs [kernel] [--threads] [--scale s]   (after npm run compile)
 // The package's own ratios on 1x96x55x55, float32, into a preallocated `out`, one process:
 // other betas, within-channel and backward (dense, and sparse as behind ReLU and a max pool)
 // against the beta = 0.75 across-channels forward,

@@ -1,4 +1,4 @@
-// node bench/reliability.mjs [--package DIR] [--write]   (after npm run build)
+// node bench/reliability.mjs [--package DIR] [--write]   (after npm run compile)
 // What the package's safety costs, in one process (bench/RELIABILITY.md with --write):
 // - 32x96x55x55 float32 into a preallocated `out`: sync lrn (one thread) against lrnAsync with one
 //   and two threads, with the arrays' memory pinned (zero copy) and copied (LRN_ASYNC_COPY=1),

@@ -9,7 +9,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { memcpy, onnxruntimeContenders, packageContenders, tfjsContenders } from './contenders.mjs';
 import { barChart } from './chart.mjs';
-import { printNativeTable, runNativeBench } from './native.mjs';
+import { buildNativeBench, printNativeTable, runNativeBench } from './native.mjs';
 import { pinnedCpu, pinToOneCpu } from './pin.mjs';
 import { fill } from './input.mjs';
 import { summarize, timeIt } from './timing.mjs';
@@ -43,6 +43,8 @@ function maxRelativeDifference(a, b) {
 const fmt = (v, digits = 3) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toPrecision(digits));
 
 async function main() {
+  // The kernel core's bench is built first, so that the tables come together at the end.
+  const nativeBuild = args['no-native'] ? null : await buildNativeBench();
   const tfjs = await tfjsContenders();
   const ort = await onnxruntimeContenders();
   const contenders = [memcpy, ...packageContenders(), ...tfjs.list, ...ort.list];
@@ -99,7 +101,7 @@ async function main() {
   if (!args['no-native']) {
     // Shapes of the kernel-core bench: the package shapes plus oneDNN's reference shape 1x256x27x27.
     const shapes = [...new Set([...args.shapes.split(','), '1x256x27x27'])].join(',');
-    native = runNativeBench(shapes, ROUNDS);
+    native = runNativeBench(shapes, ROUNDS, nativeBuild);
     printNativeTable(native, fmt);
   }
   console.log = log;
