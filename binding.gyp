@@ -12,6 +12,13 @@
       'CLANG_CXX_LANGUAGE_STANDARD': 'c++17',
       'OTHER_CPLUSPLUSFLAGS': ['<@(lrn_cflags)'],
     },
+    # Linux binaries load on glibc 2.28 and libstdc++ 3.4.21 (docs/prebuilds.md).
+    'conditions': [
+      ['OS=="linux"', {
+        'cflags_cc': ['-include', '<(module_root_dir)/native/compat/old_glibc.h'],
+        'include_dirs': ['native/compat'],
+      }],
+    ],
   },
   'targets': [
     {

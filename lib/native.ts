@@ -1,6 +1,7 @@
 // Loads the native addon (prebuilds/ first, then build/Release, via node-gyp-build) and adapts
 // it to the Backend interface. Any failure leaves the TypeScript backend in charge, with a
 // one-line reason that says what to do about it.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend } from './backend.js';
 import type { Plan } from './options.js';
@@ -133,8 +134,18 @@ export function loadNative(root = join(__dirname, '..')): { addon: NativeAddon |
   } catch (error) {
     return {
       addon: null,
-      reason: `native addon not loaded (${firstLine(error)}); ` +
+      reason: installReason(root) ?? `native addon not loaded (${firstLine(error)}); ` +
         'run `npm rebuild local-response-norm` with python3, make and a C++17 compiler to build it',
     };
+  }
+}
+
+/** What the install step said when it left no addon to load (scripts/install.js). */
+function installReason(root: string): string | undefined {
+  try {
+    const { reason } = JSON.parse(readFileSync(join(root, 'build', 'install.json'), 'utf8')) as { reason?: unknown };
+    return typeof reason === 'string' ? reason : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -7,7 +7,6 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <mutex>
 #include <string>
 
 // Builds from Node-API headers alone (cmake-js's node-api-headers) have no V8 headers: they copy.
@@ -93,9 +92,7 @@ void finalize(napi_env, void* data, void*) { delete static_cast<Instance*>(data)
 const char* mode_name(Mode m) { return m == Mode::Pin ? "pin" : "copy"; }
 
 Mode mode(napi_env env) {
-  static std::once_flag once;
-  static Mode decided = Mode::Copy;
-  std::call_once(once, [&] { decided = decide(env); });
+  static const Mode decided = decide(env);
   return copy_forced() ? Mode::Copy : decided;
 }
 

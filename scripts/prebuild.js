@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+// `npm run prebuild` (and prepack): builds prebuilds/linux-x64 and prebuilds/linux-arm64 with
+// prebuildify, one Node-API binary per platform, the foreign one with Debian's cross compiler
+// (g++-aarch64-linux-gnu or g++-x86-64-linux-gnu), then checks that each loads on glibc 2.28.
+// Builds run in a scratch copy of the sources so the development build in build/ stays.
+//
+//   node scripts/prebuild.js [--arch x64,arm64]
+'use strict';
+const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { checkBinary } = require('./symbol-versions.js');
+
+const root = path.join(__dirname, '..');
+const TRIPLES = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' };
+
+function fail(message) {
+  console.error(`prebuild: ${message}`);
+  process.exit(1);
+}
+
+function requestedArchs() {
+  const at = process.argv.indexOf('--arch');
+  const list = at === -1 ? 'x64,arm64' : process.argv[at + 1] ?? '';
+  const archs = list.split(',').filter(Boolean);
+  for (const arch of archs) {
+    if (!(arch in TRIPLES)) fail(`expected --arch to list x64 and/or arm64 but received "${list}"`);
+  }
+  return archs;
+}
+
+function onPath(command) {
+  try {
+    execFileSync('sh', ['-c', `command -v "${command}"`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// node-gyp takes Node's headers from the running Node's install when they are there (Debian's
+// and the official tarballs have them), instead of downloading them.
+function nodeHeaders() {
+  if (process.env.npm_config_nodedir) return {};
+  const prefix = path.join(path.dirname(process.execPath), '..');
+  return fs.existsSync(path.join(prefix, 'include', 'node', 'node_api.h')) ? { npm_config_nodedir: prefix } : {};
+}
+
+// What a cross build needs: the target's compiler, linker, archiver and strip.
+function toolchain(arch) {
+  if (arch === os.arch()) return { env: {}, strip: 'strip' };
+  const triple = TRIPLES[arch];
+  if (process.platform !== 'linux' || !onPath(`${triple}-g++`)) {
+    fail(`building for linux-${arch} on ${process.platform}-${os.arch()} needs ${triple}-g++ ` +
+      `(Debian: apt-get install g++-${triple.replace(/_/g, '-')})`);
+  }
+  return {
+    env: { CC: `${triple}-gcc`, CXX: `${triple}-g++`, LINK: `${triple}-g++`, AR: `${triple}-ar` },
+    strip: `${triple}-strip`,
+  };
+}
+
+function scratchCopy() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lrn-prebuild-'));
+  for (const entry of ['package.json', 'binding.gyp', 'native']) {
+    fs.cpSync(path.join(root, entry), path.join(dir, entry), {
+      recursive: true,
+      filter: (source) => !source.includes(`${path.sep}build${path.sep}`),
+    });
+  }
+  return dir;
+}
+
+function build(arch, cwd) {
+  const tools = toolchain(arch);
+  console.log(`prebuild: linux-${arch} (node-gyp${tools.env.CXX ? ` with ${tools.env.CXX}` : ''})`);
+  execFileSync(process.execPath, [
+    require.resolve('prebuildify/bin.js'), '--napi', '--tag-libc', '--strip', `--strip-bin=${tools.strip}`,
+    `--arch=${arch}`, `--target=${process.versions.node}`, `--cwd=${cwd}`, `--out=${root}`,
+    `--node-gyp=${path.join(root, 'node_modules', '.bin', 'node-gyp')}`,
+  ], { stdio: 'inherit', env: { ...process.env, JOBS: process.env.JOBS ?? 'max', ...nodeHeaders(), ...tools.env } });
+}
+
+function main() {
+  if (process.platform !== 'linux') fail(`prebuilt binaries are made on Linux, not ${process.platform}`);
+  const archs = requestedArchs();
+  for (const arch of archs) toolchain(arch);
+  const cwd = scratchCopy();
+  try {
+    for (const arch of archs) {
+      fs.rmSync(path.join(root, 'prebuilds', `linux-${arch}`), { recursive: true, force: true });
+      build(arch, cwd);
+    }
+  } finally {
+    fs.rmSync(cwd, { recursive: true, force: true });
+  }
+  let ok = true;
+  for (const arch of archs) {
+    const dir = path.join(root, 'prebuilds', `linux-${arch}`);
+    for (const file of fs.readdirSync(dir)) {
+      const report = checkBinary(path.join(dir, file));
+      console.log(report.text);
+      ok &&= report.ok;
+    }
+  }
+  if (!ok) fail('a binary needs a symbol version newer than its limit (docs/prebuilds.md)');
+}
+
+try {
+  main();
+} catch (error) {
+  fail(error.message);
+}
