@@ -62,7 +62,7 @@ function nodeGypScript() {
 
 // The line of node-gyp's output that says what went wrong, for a one-line summary.
 function cause(output) {
-  const lines = output.split('\n').map((line) => line.replace(/^gyp ERR! (stack )?/, '').trim());
+  const lines = output.split('\n').map((line) => line.replace(/^gyp ERR! (stack )?(Error: )?/, '').trim());
   const found = lines.find((line) => /Could not find any Python|not found|No such file|command not found/i.test(line)) ??
     lines.find((line) => /error/i.test(line));
   return (found ?? 'node-gyp failed').slice(0, 200);
