@@ -1,4 +1,4 @@
-// Loads the native addon (prebuilds/ first, then build/Release, via node-gyp-build) and adapts
+// Loads the native addon (build/Release first, then prebuilds/, via node-gyp-build) and adapts
 // it to the Backend interface. Any failure leaves the TypeScript backend in charge, with a
 // one-line reason that says what to do about it.
 import { readFileSync } from 'node:fs';
@@ -124,9 +124,13 @@ function firstLine(error: unknown): string {
 
 /** Loads the addon built for (or shipped in prebuilds/ of) the package at `root`. */
 export function loadNative(root = join(__dirname, '..')): { addon: NativeAddon | null; reason: string } {
+  const record = installRecord(root);
+  let file: string | null = null;
   try {
-    const load = require('node-gyp-build') as (dir: string) => unknown;
-    const binding = load(root) as Binding;
+    file = (require('node-gyp-build') as { path(dir: string): string }).path(root);
+    // A binary that crashed the install step's probe would crash this process too.
+    if (record?.crashed === true && record.binary === file) return { addon: null, reason: record.reason };
+    const binding = require(file) as Binding;
     if (typeof binding.forward !== 'function' || typeof binding.kernels !== 'function') {
       throw new Error('the loaded file is not this package\'s addon');
     }
@@ -134,17 +138,27 @@ export function loadNative(root = join(__dirname, '..')): { addon: NativeAddon |
   } catch (error) {
     return {
       addon: null,
-      reason: installReason(root) ?? `native addon not loaded (${firstLine(error)}); ` +
+      reason: record !== undefined && record.binary === file ? record.reason : `native addon not loaded (${firstLine(error)}); ` +
         'run `npm rebuild local-response-norm` with python3, make and a C++17 compiler to build it',
     };
   }
 }
 
-/** What the install step said when it left no addon to load (scripts/install.js). */
-function installReason(root: string): string | undefined {
+interface InstallRecord {
+  /** The paragraph the install step printed. */
+  reason: string;
+  /** The file node-gyp-build found then (null: none); the record holds only while it is the same. */
+  binary: string | null;
+  /** That file crashed the process that loaded it. */
+  crashed: boolean;
+}
+
+/** What the install step said when it left no addon that loads (scripts/install.js). */
+function installRecord(root: string): InstallRecord | undefined {
   try {
-    const { reason } = JSON.parse(readFileSync(join(root, 'build', 'install.json'), 'utf8')) as { reason?: unknown };
-    return typeof reason === 'string' ? reason : undefined;
+    const r = JSON.parse(readFileSync(join(root, 'build', 'install.json'), 'utf8')) as Partial<InstallRecord>;
+    if (typeof r.reason !== 'string' || (typeof r.binary !== 'string' && r.binary !== null)) return undefined;
+    return { reason: r.reason, binary: r.binary, crashed: r.crashed === true };
   } catch {
     return undefined;
   }

@@ -20,6 +20,12 @@
 #undef NAPI_VERSION
 #pragma pop_macro("NAPI_VERSION")
 #include <v8.h>
+#if defined(__ELF__)
+// A weak reference: where the running program lacks the function (a runtime that is not Node,
+// an old Node), the addon still loads, even with every symbol bound at load (RTLD_NOW,
+// LD_BIND_NOW=1); decide() then finds no symbol and copies.
+__asm__(".weak _ZN2v811ArrayBuffer15GetBackingStoreEv");
+#endif
 #endif
 
 namespace hold {

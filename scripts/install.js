@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// npm's install step. Uses a prebuilt binary (prebuilds/) or an existing build when one loads;
-// otherwise builds the addon with node-gyp. When there is nothing to load and no build (no
-// compiler, LRN_SKIP_BUILD=1), it says so in one paragraph and succeeds anyway: every call then
-// runs on the TypeScript implementation, and backend().reason repeats the paragraph, which
-// build/install.json keeps for it. It never fails the install.
+// npm's install step (docs/prebuilds.md, "The install step"). Uses the binary node-gyp-build
+// finds (a local build, else prebuilds/) when it loads; otherwise builds the addon with node-gyp.
+// When nothing loads in the end (no compiler, LRN_SKIP_BUILD=1), it says so in one paragraph and
+// succeeds anyway: calls run on the TypeScript implementation, and build/install.json keeps the
+// paragraph for backend().reason. It never fails the install.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -12,24 +12,28 @@ const path = require('node:path');
 
 const root = path.join(__dirname, '..');
 const name = 'local-response-norm';
-const record = path.join(root, 'build', 'install.json');
-const log = path.join(root, 'build', 'install.log');
-const TOOLCHAIN = 'python3, make and a C++17 compiler';
+const build = path.join(root, 'build');
+const record = path.join(build, 'install.json');
+const BUILD_TIMEOUT_MS = 20 * 60 * 1000;
 
-function flag(value) {
-  return value !== undefined && !['', '0', 'false'].includes(value.toLowerCase());
-}
+const yes = (value) => value === '1' || value === 'true';
 
-// npm install --build-from-source (all packages) or --build-from-source=local-response-norm.
+// npm install --build-from-source (every package) or --build-from-source=local-response-norm.
 function buildFromSource() {
-  const value = process.env.npm_config_build_from_source;
-  return value !== undefined && (value.split(',').includes(name) || flag(value));
+  const value = process.env.npm_config_build_from_source ?? '';
+  return yes(value) || value.split(',').includes(name);
 }
 
 function platform() {
+  if (process.platform !== 'linux') return `${process.platform}-${os.arch()}`;
   const glibc = process.report?.getReport?.().header?.glibcVersionRuntime;
-  const libc = process.platform !== 'linux' ? '' : glibc ? ' (glibc)' : ' (musl)';
-  return `${process.platform}-${os.arch()}${libc}`;
+  return `linux-${os.arch()} (${glibc ? 'glibc' : 'musl'})`;
+}
+
+function toolchain() {
+  if (process.platform === 'win32') return 'Python and the Visual Studio C++ build tools';
+  if (process.platform === 'darwin') return "Xcode's command line tools (xcode-select --install)";
+  return 'python3, make and a C++17 compiler';
 }
 
 // Child processes run the `node` that npm ran this script with (the PATH's, as npm's command
@@ -39,28 +43,41 @@ function runNode(args, options) {
   return result.error?.code === 'ENOENT' ? spawnSync(process.execPath, args, options) : result;
 }
 
-/** '' when node-gyp-build finds a binary that loads, else why not (one line). The binary is
- *  loaded in a child process: one that crashes must not take the install with it. */
-function loadProblem() {
-  const probe = `require(${JSON.stringify(require.resolve('node-gyp-build'))})(${JSON.stringify(root)})`;
-  const result = runNode(['-e', probe], { encoding: 'utf8' });
-  if (result.status === 0) return '';
-  const firstLine = `${result.stderr}`.split('\n').find((line) => /Error/.test(line)) ?? `exit ${result.status}`;
-  return /No native build was found/.test(firstLine)
-    ? `no prebuilt binary for ${platform()}`
-    : `the binary for ${platform()} did not load (${firstLine.replace(/^\w*Error: /, '').trim()})`;
+/** What node-gyp-build finds, and whether it loads: { ok, binary, problem, crashed }. The
+ *  binary is loaded in a child process: one that crashes must not take the install with it. */
+function probe() {
+  const script = `
+    const load = require(${JSON.stringify(require.resolve('node-gyp-build'))});
+    let file;
+    try { file = load.path(${JSON.stringify(root)}); } catch { process.exit(3); }
+    process.stdout.write(JSON.stringify(file));
+    require(file);`;
+  const result = runNode(['-e', script], { encoding: 'utf8' });
+  let binary = null;
+  try {
+    binary = JSON.parse(result.stdout);
+  } catch {
+    // No path printed: nothing found, or the child did not start.
+  }
+  if (result.status === 0) return { ok: true, binary };
+  if (binary === null) return { ok: false, binary, problem: `no prebuilt binary for ${platform()}` };
+  const shown = path.relative(root, binary);
+  if (result.signal) return { ok: false, binary, crashed: true, problem: `${shown} crashed (${result.signal}) when loaded` };
+  const error = `${result.stderr}`.split('\n').find((line) => /Error/.test(line)) ?? `exit ${result.status}`;
+  return { ok: false, binary, problem: `${shown} did not load (${error.replace(/^\w*Error: /, '').trim()})` };
 }
 
-function nodeGypScript() {
-  if (process.env.npm_config_node_gyp) return process.env.npm_config_node_gyp;
+function nodeGyp() {
+  const script = process.env.npm_config_node_gyp;
+  if (script) return /\.[cm]?js$/.test(script) ? { node: [script] } : { command: script };
   try {
-    return require.resolve('node-gyp/bin/node-gyp.js');
+    return { node: [require.resolve('node-gyp/bin/node-gyp.js')] };
   } catch {
-    return undefined;
+    return { command: 'node-gyp' };
   }
 }
 
-// The line of node-gyp's output that says what went wrong, for a one-line summary.
+// The line of node-gyp's output that says what went wrong.
 function cause(output) {
   const lines = output.split('\n').map((line) => line.replace(/^gyp ERR! (stack )?(Error: )?/, '').trim());
   const found = lines.find((line) => /Could not find any Python|not found|No such file|command not found/i.test(line)) ??
@@ -68,16 +85,23 @@ function cause(output) {
   return (found ?? 'node-gyp failed').slice(0, 200);
 }
 
-/** '' when node-gyp built the addon, else why not. Its output goes to build/install.log. */
-function build(problem) {
+/** Runs node-gyp rebuild; { ok, cause, log }. Its output goes to build/install.log. */
+function runNodeGyp(problem) {
   console.error(`${name}: ${problem}; building the native addon with node-gyp (about a minute)`);
-  const script = nodeGypScript();
-  const options = { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 };
-  const result = script === undefined ? spawnSync('node-gyp', ['rebuild'], options) : runNode([script, 'rebuild'], options);
-  const output = `${result.stdout ?? ''}${result.stderr ?? ''}${result.error ? `${result.error.message}\n` : ''}`;
-  save(log, output);
-  if (result.status === 0 && loadProblem() === '') return '';
-  return `could not build it (${result.status === 0 ? 'the build did not load' : cause(output)}; log: ${log})`;
+  // node-gyp starts by deleting build/, so the output is written elsewhere first.
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'lrn-install-'));
+  const output = path.join(scratch, 'node-gyp.log');
+  const fd = fs.openSync(output, 'w');
+  const options = { cwd: root, stdio: ['ignore', fd, fd], timeout: BUILD_TIMEOUT_MS };
+  const tool = nodeGyp();
+  const result = tool.node ? runNode([...tool.node, 'rebuild'], options) : spawnSync(tool.command, ['rebuild'], options);
+  fs.closeSync(fd);
+  const text = fs.readFileSync(output, 'utf8') + (result.error ? `\n${result.error.message}\n` : '');
+  fs.rmSync(scratch, { recursive: true, force: true });
+  const log = path.join(build, 'install.log');
+  save(log, text);
+  if (result.status === 0) return { ok: true, log };
+  return { ok: false, log, cause: result.error?.code === 'ETIMEDOUT' ? 'node-gyp timed out' : cause(text) };
 }
 
 function save(file, text) {
@@ -89,31 +113,62 @@ function save(file, text) {
   }
 }
 
-/** The paragraph for the install log, and backend().reason at run time. */
-function fallbackReason(what, retry) {
+/** The paragraph for the install's output, and backend().reason at run time. */
+function fallbackParagraph(what, retry) {
   return `${name}: ${what}. Every call runs on the TypeScript implementation (same results, ` +
-    `slower). To get the native addon, install ${TOOLCHAIN}, then run \`${retry}\`.`;
+    `slower). To get the native addon, install ${toolchain()}, then ${retry}.`;
+}
+
+const REBUILD = `run \`npm rebuild ${name}\``;
+
+/** '' when a binary ends up loading, else the paragraph; `found` is what node-gyp-build finds. */
+function install() {
+  const forced = buildFromSource();
+  const first = forced ? { ok: false, problem: 'building from source as asked' } : probe();
+  if (first.ok) return { paragraph: '' };
+  if (yes(process.env.LRN_SKIP_BUILD ?? '')) {
+    const found = forced ? probe() : first;
+    if (found.ok) return { paragraph: '' };
+    const what = `${found.problem}, and LRN_SKIP_BUILD=${process.env.LRN_SKIP_BUILD} skips building it`;
+    return { paragraph: fallbackParagraph(what, `unset LRN_SKIP_BUILD and ${REBUILD}`), found };
+  }
+  const built = runNodeGyp(first.problem);
+  let after = probe();
+  if (built.ok && !after.ok && after.binary !== null && path.dirname(after.binary) === path.join(build, 'Release')) {
+    // A build that does not load must not hide a prebuilt binary that does.
+    const failure = after.problem;
+    fs.rmSync(path.join(build, 'Release'), { recursive: true, force: true });
+    after = probe();
+    if (after.ok) {
+      console.error(`${name}: the new build did not load (${failure}); using ${path.relative(root, after.binary)}`);
+      return { paragraph: '' };
+    }
+    return { paragraph: fallbackParagraph(`${first.problem}, and its build did not load (${failure})`, REBUILD), found: after };
+  }
+  if (after.ok) {
+    if (!built.ok) console.error(`${name}: could not build (${built.cause}; log: ${built.log}); using ${path.relative(root, after.binary)}`);
+    return { paragraph: '' };
+  }
+  const what = built.ok ? `${first.problem}, and ${after.problem}` : `${first.problem}, and could not build it (${built.cause}; log: ${built.log})`;
+  return { paragraph: fallbackParagraph(what, REBUILD), found: after };
 }
 
 function main() {
-  fs.rmSync(record, { force: true });
-  const problem = buildFromSource() ? 'building from source as asked' : loadProblem();
-  if (problem === '') return;
-  let reason;
-  if (flag(process.env.LRN_SKIP_BUILD)) {
-    reason = fallbackReason(`${problem}, and LRN_SKIP_BUILD=${process.env.LRN_SKIP_BUILD} skips building it`,
-      `LRN_SKIP_BUILD= npm rebuild ${name}`);
-  } else {
-    const failure = build(problem);
-    if (failure === '') return;
-    reason = fallbackReason(`${problem}, and ${failure}`, `npm rebuild ${name}`);
+  try {
+    fs.rmSync(record, { force: true });
+  } catch {
+    // Unwritable: nothing to record either.
   }
-  console.error(reason);
-  save(record, `${JSON.stringify({ reason })}\n`);
+  const { paragraph, found } = install();
+  if (paragraph === '') return;
+  console.error(paragraph);
+  // loadNative uses the paragraph only while node-gyp-build finds the same binary (or none), and
+  // does not load one that crashed here.
+  save(record, `${JSON.stringify({ reason: paragraph, binary: found.binary ?? null, crashed: found.crashed === true })}\n`);
 }
 
 try {
   main();
 } catch (error) {
-  console.error(fallbackReason(`the install step failed (${error && error.message})`, `npm rebuild ${name}`));
+  console.error(fallbackParagraph(`the install step failed (${error && error.message})`, REBUILD));
 }

@@ -61,12 +61,20 @@ function toolchain(arch) {
   };
 }
 
+// Published binaries are built with the project's flags only: a developer's CXXFLAGS
+// (-march=native, say) or compiler must not reach users' machines.
+function cleanEnvironment() {
+  const env = { ...process.env };
+  for (const variable of ['CC', 'CXX', 'LINK', 'AR', 'CFLAGS', 'CXXFLAGS', 'CPPFLAGS', 'LDFLAGS']) delete env[variable];
+  return env;
+}
+
 function scratchCopy() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lrn-prebuild-'));
   for (const entry of ['package.json', 'binding.gyp', 'native']) {
     fs.cpSync(path.join(root, entry), path.join(dir, entry), {
       recursive: true,
-      filter: (source) => !source.includes(`${path.sep}build${path.sep}`),
+      filter: (source) => !path.relative(root, source).split(path.sep).includes('build'),
     });
   }
   return dir;
@@ -79,7 +87,7 @@ function build(arch, cwd) {
     require.resolve('prebuildify/bin.js'), '--napi', '--tag-libc', '--strip', `--strip-bin=${tools.strip}`,
     `--arch=${arch}`, `--target=${process.versions.node}`, `--cwd=${cwd}`, `--out=${root}`,
     `--node-gyp=${path.join(root, 'node_modules', '.bin', 'node-gyp')}`,
-  ], { stdio: 'inherit', env: { ...process.env, JOBS: process.env.JOBS ?? 'max', ...nodeHeaders(), ...tools.env } });
+  ], { stdio: 'inherit', env: { ...cleanEnvironment(), JOBS: process.env.JOBS ?? 'max', ...nodeHeaders(), ...tools.env } });
 }
 
 function main() {

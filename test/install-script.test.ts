@@ -59,7 +59,7 @@ describe('scripts/install.js', () => {
     const r = install(dir);
     expect(r.status).toBe(0);
     expect(r.built).toBe(true);
-    expect(r.recorded).toMatch(/^local-response-norm: no prebuilt binary for \S+ \(\w+\), and could not build it \(not found: make; log: .*install\.log\)\. Every call runs on the TypeScript implementation .* then run `npm rebuild local-response-norm`\.$/);
+    expect(r.recorded).toMatch(/^local-response-norm: no prebuilt binary for \S+( \(\w+\))?, and could not build it \(not found: make; log: .*install\.log\)\. Every call runs on the TypeScript implementation .* then run `npm rebuild local-response-norm`\.$/);
     expect(r.stderr).toContain(r.recorded);
     const loaded = loadNative(dir);
     expect(loaded.addon).toBeNull();
@@ -70,14 +70,14 @@ describe('scripts/install.js', () => {
     const r = install(packageCopy(), { LRN_SKIP_BUILD: '1' });
     expect(r.status).toBe(0);
     expect(r.built).toBe(false);
-    expect(r.recorded).toMatch(/LRN_SKIP_BUILD=1 skips building it\. .*`LRN_SKIP_BUILD= npm rebuild local-response-norm`\.$/);
+    expect(r.recorded).toMatch(/LRN_SKIP_BUILD=1 skips building it\. .*then unset LRN_SKIP_BUILD and run `npm rebuild local-response-norm`\.$/);
   });
 
   it('a binary that does not load is named, then a build is tried', () => {
     const r = install(packageCopy('not an ELF file'));
     expect(r.status).toBe(0);
     expect(r.built).toBe(true);
-    expect(r.recorded).toMatch(/^local-response-norm: the binary for \S+ (\(\w+\) )?did not load \(.+\), and could not build it/);
+    expect(r.recorded).toMatch(/^local-response-norm: build\/Release\/local_response_norm\.node did not load \(.+\), and could not build it \(not found: make/);
   });
 
   it.runIf(loadNative().addon !== null)('a binary that loads is used as it is: no build, no message', () => {
@@ -86,10 +86,47 @@ describe('scripts/install.js', () => {
     expect(r.stderr).toBe('');
   });
 
-  it('--build-from-source builds even where a binary loads', () => {
-    const r = install(packageCopy(loadedBinary()), { npm_config_build_from_source: 'true' });
+  it('--build-from-source builds even with no binary, and says so when it fails', () => {
+    const r = install(packageCopy(), { npm_config_build_from_source: 'true' });
     expect(r.status).toBe(0);
     expect(r.built).toBe(true);
     expect(r.recorded).toMatch(/^local-response-norm: building from source as asked, and could not build it/);
+  });
+
+  it.runIf(loadNative().addon !== null)('--build-from-source with a binary that loads: a failed build keeps it, no fallback', () => {
+    const r = install(packageCopy(loadedBinary()), { npm_config_build_from_source: 'true' });
+    expect(r).toMatchObject({ status: 0, built: true, recorded: undefined });
+    expect(r.stderr).toMatch(/could not build \(not found: make; log: .*\); using build\/Release\/local_response_norm\.node/);
+  });
+
+  it('other packages\' --build-from-source and odd values of LRN_SKIP_BUILD change nothing', () => {
+    const r = install(packageCopy(), { npm_config_build_from_source: 'sharp', LRN_SKIP_BUILD: 'no' });
+    expect(r.recorded).toMatch(/^local-response-norm: no prebuilt binary for .*, and could not build it/);
+  });
+});
+
+describe('loadNative and the install record', () => {
+  const record = (dir: string, value: object) => {
+    mkdirSync(join(dir, 'build'), { recursive: true });
+    writeFileSync(join(dir, 'build', 'install.json'), JSON.stringify(value));
+  };
+
+  it.runIf(loadNative().addon !== null)('does not load a binary that crashed the install step', () => {
+    const dir = packageCopy(loadedBinary());
+    const binary = join(dir, 'build', 'Release', 'local_response_norm.node');
+    record(dir, { reason: 'it crashed', binary, crashed: true });
+    expect(loadNative(dir)).toEqual({ addon: null, reason: 'it crashed' });
+  });
+
+  it.runIf(loadNative().addon !== null)('ignores a record once a binary loads (npm rebuild after a failed install)', () => {
+    const dir = packageCopy(loadedBinary());
+    record(dir, { reason: 'no compiler', binary: null, crashed: false });
+    expect(loadNative(dir).addon).not.toBeNull();
+  });
+
+  it('ignores a record about another binary than the one found now', () => {
+    const dir = packageCopy('not an ELF file');
+    record(dir, { reason: 'no compiler', binary: null, crashed: false });
+    expect(loadNative(dir).reason).toMatch(/^native addon not loaded \(.+\); run `npm rebuild local-response-norm`/);
   });
 });

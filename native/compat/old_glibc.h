@@ -22,11 +22,16 @@
 #endif
 
 #ifdef LRN_GLIBC_BASE
-// pow: 2.29 dropped the SVID error wrapper (errno only). dlsym: moved from libdl into libc in
-// 2.34; before that Node's own process has libdl loaded, since that is how it loads addons.
+// Each only where the newer version exists: a version that no linked library defines fails the
+// link. pow: 2.29 dropped the SVID error wrapper (errno only). dlsym: moved from libdl into libc
+// in 2.34; before that, Node's process has libdl loaded (it is how Node loads addons).
+#if __GLIBC_PREREQ(2, 29)
 __asm__(".symver pow,pow@" LRN_GLIBC_BASE);
+#endif
+#if __GLIBC_PREREQ(2, 34)
 __asm__(".symver dlsym,dlsym@" LRN_GLIBC_BASE);
-#if defined(__cplusplus) && defined(__GLIBCXX__)
+#endif
+#if defined(__cplusplus) && defined(_GLIBCXX_RELEASE) && _GLIBCXX_RELEASE >= 12
 // std::condition_variable::wait(std::unique_lock<std::mutex>&): re-versioned in GCC 12.
 __asm__(".symver _ZNSt18condition_variable4waitERSt11unique_lockISt5mutexE,"
         "_ZNSt18condition_variable4waitERSt11unique_lockISt5mutexE@GLIBCXX_3.4.11");

@@ -37,18 +37,25 @@ function title(template, row, index) {
 }
 
 function withEach(register) {
+  // As vitest: rows are spread into arguments only when every row is an array.
   const each = (table) => (template, body, timeout) => {
+    const spread = table.every(Array.isArray);
     table.forEach((row, index) => {
-      const args = Array.isArray(row) ? row : [row];
+      const args = spread ? row : [row];
       register(title(template, row, index), (...context) => body(...args, ...context), timeout);
     });
   };
   return each;
 }
 
+// vitest.config.mts gives every test 60 s; under qemu-user everything runs several times slower.
+const TIMEOUT_MS = 600_000;
+
 function makeIt(skip) {
-  const it = (name, body, timeout) =>
-    test.it(name, { skip, timeout: typeof timeout === 'number' ? timeout : undefined }, body ? () => body() : undefined);
+  // A test without a body is a todo in vitest, not a pass.
+  const it = (name, body, timeout) => body === undefined
+    ? test.it(name, { todo: true })
+    : test.it(name, { skip, timeout: typeof timeout === 'number' ? timeout : TIMEOUT_MS }, () => body());
   it.each = withEach(it);
   it.skipIf = (condition) => (condition ? skippedIt : it);
   it.runIf = (condition) => (condition ? it : skippedIt);
@@ -76,7 +83,14 @@ module.exports = {
   it,
   test: it,
   describe,
-  beforeAll: (fn) => test.before(() => fn()),
+  // vitest runs a function that beforeAll returns (or resolves to) after the suite.
+  beforeAll: (fn) => {
+    let teardown;
+    test.before(async () => {
+      teardown = await fn();
+    });
+    test.after(() => (typeof teardown === 'function' ? teardown() : undefined));
+  },
   afterAll: (fn) => test.after(() => fn()),
   beforeEach: (fn) => test.beforeEach(() => fn()),
   afterEach: (fn) => test.afterEach(() => fn()),
