@@ -20,6 +20,7 @@ import { concurrency, lrn, lrnAsync } from 'local-response-norm';
 const port = Number(process.argv[2] ?? process.env.PORT ?? 0);
 const host = process.env.HOST ?? '127.0.0.1';
 const maxBytes = Number(process.env.MAX_BODY_MB ?? 256) * 2 ** 20;
+if (!(maxBytes >= 0)) throw new RangeError(`MAX_BODY_MB must be a number of megabytes, not "${process.env.MAX_BODY_MB}"`);
 if (process.env.THREADS) concurrency(Number(process.env.THREADS));
 
 const loopDelay = monitorEventLoopDelay({ resolution: 1 });
