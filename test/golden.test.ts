@@ -1,45 +1,24 @@
 // Every case of the golden set (references computed and cross-checked against real frameworks),
 // at the tolerance of docs/contract.md, "Accuracy", on every backend.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { lrn, lrnBackward, PRESETS, type LrnOptions } from '../lib/index.js';
+import { lrn, lrnBackward, PRESETS } from '../lib/index.js';
 import { makePlan } from '../lib/options.js';
 import { forEachBackend } from './helpers/backends.js';
+import { GOLDEN_CASES, GOLDEN_DIR, goldenOptions as optionsOf } from './helpers/golden.js';
 import { readNpy } from './helpers/npy.js';
 import { backwardError, forwardError, forwardF32Error } from './helpers/tolerance.js';
 
-const DIR = join(__dirname, 'fixtures', 'golden');
-
-interface GoldenCase {
-  name: string;
-  op: 'forward' | 'backward';
-  preset: string; layout: string; region: string; shape: number[];
-  size?: number; alpha?: number; beta?: number; k?: number;
-  omit?: string[];
-  dtype: 'float32' | 'float64';
-  files: Record<'input' | 'expected', string> & Partial<Record<'gradOutput' | 'ref64' | 'bound', string>>;
-  resolved: { a: number; L: number; R: number; k: number; size: number; alpha: number; beta: number };
-}
-
-const manifest = JSON.parse(readFileSync(join(DIR, 'manifest.json'), 'utf8')) as { cases: GoldenCase[] };
-const load = (file: string) => readNpy(join(DIR, file));
-
-function optionsOf(c: GoldenCase): LrnOptions {
-  const options: Record<string, unknown> = { shape: c.shape, preset: c.preset, layout: c.layout, region: c.region };
-  for (const key of ['size', 'alpha', 'beta', 'k'] as const) if (c[key] !== undefined) options[key] = c[key];
-  for (const key of c.omit ?? []) delete options[key];
-  return options as unknown as LrnOptions;
-}
+const load = (file: string) => readNpy(join(GOLDEN_DIR, file));
 
 it('covers every preset, both layouts, both regions, both dtypes and backward', () => {
-  const cases = manifest.cases;
+  const cases = GOLDEN_CASES;
   expect(cases.length).toBeGreaterThanOrEqual(49);
   expect(new Set(cases.map((c) => c.preset))).toEqual(new Set(Object.keys(PRESETS)));
   expect(new Set(cases.map((c) => `${c.op} ${c.layout} ${c.region} ${c.dtype}`)).size).toBeGreaterThan(8);
 });
 
-it.each(manifest.cases.map((c) => [c.name, c] as const))('%s resolves as the framework does', (_, c) => {
+it.each(GOLDEN_CASES.map((c) => [c.name, c] as const))('%s resolves as the framework does', (_, c) => {
   const input = load(c.files.input);
   const plan = makePlan('test', input, optionsOf(c));
   expect(plan.a).toBeCloseTo(c.resolved.a, 15);
@@ -51,7 +30,7 @@ it.each(manifest.cases.map((c) => [c.name, c] as const))('%s resolves as the fra
 });
 
 forEachBackend(() => {
-  it.each(manifest.cases.map((c) => [c.name, c] as const))('%s', (_, c) => {
+  it.each(GOLDEN_CASES.map((c) => [c.name, c] as const))('%s', (_, c) => {
     const input = load(c.files.input);
     const before = input.slice();
     const expected = load(c.files.expected);
