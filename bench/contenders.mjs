@@ -68,6 +68,8 @@ export async function tfjsContenders() {
   await withoutWarning(/running TensorFlow\.js in Node\.js/, async () => {
     if (await tf.setBackend('cpu')) tf.tensor([0]).dispose();
   });
+  // The plain tfjs rows run tfjs's own LRN kernel; the last row registers this package's on cpu.
+  const { registerTfjsKernels, unregisterTfjsKernels } = await import('../dist/tfjs.mjs');
   const list = [];
   for (const name of ['cpu', 'wasm']) {
     list.push({
@@ -75,6 +77,7 @@ export async function tfjsContenders() {
       version: versionOf(`@tensorflow/tfjs-backend-${name}`),
       layouts: ['NHWC'],
       async before() {
+        unregisterTfjsKernels(tf);
         if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') failed`);
         await tf.ready();
       },
@@ -84,24 +87,43 @@ export async function tfjsContenders() {
         const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
         return `simd=${simd} multithread=${threads}`;
       },
-      prepare(input, c) {
-        const [N, ...rest] = c.shape;
-        const x = tf.tensor(input, [N, ...rest], 'float32');
-        const radius = (c.size - 1) / 2;
-        return {
-          run: () => tf.localResponseNormalization(x, radius, c.k, c.alpha, c.beta).dispose(),
-          result: () => {
-            const y = tf.localResponseNormalization(x, radius, c.k, c.alpha, c.beta);
-            const data = y.dataSync().slice();
-            y.dispose();
-            return data;
-          },
-          dispose: () => x.dispose(),
-        };
-      },
+      prepare: (input, c) => tfjsLrn(tf, input, c),
     });
   }
+  list.push({
+    name: 'tfjs-cpu + local-response-norm',
+    version: `${versionOf('@tensorflow/tfjs-backend-cpu')} + ${ownVersion}`,
+    layouts: ['NHWC'],
+    async before() {
+      if (!(await tf.setBackend('cpu'))) throw new Error("tf.setBackend('cpu') failed");
+      await tf.ready();
+      // The package contenders leave their own kernel chosen; this row runs the best one.
+      setBackend('auto');
+      registerTfjsKernels(tf);
+    },
+    async note() {
+      return `local-response-norm/tfjs registered on tfjs-backend-cpu, package kernel ${backend().kernel}`;
+    },
+    prepare: (input, c) => tfjsLrn(tf, input, c),
+  });
   return { list, skipped: null };
+}
+
+/** tf.localResponseNormalization on the case's data, with tfjs's parameters for it. */
+function tfjsLrn(tf, input, c) {
+  const [N, ...rest] = c.shape;
+  const x = tf.tensor(input, [N, ...rest], 'float32');
+  const radius = (c.size - 1) / 2;
+  return {
+    run: () => tf.localResponseNormalization(x, radius, c.k, c.alpha, c.beta).dispose(),
+    result: () => {
+      const y = tf.localResponseNormalization(x, radius, c.k, c.alpha, c.beta);
+      const data = y.dataSync().slice();
+      y.dispose();
+      return data;
+    },
+    dispose: () => x.dispose(),
+  };
 }
 
 /** Runs `body` with console.warn dropping the messages that match `pattern`. */
