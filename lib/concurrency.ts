@@ -14,7 +14,13 @@ let threads = initial();
 /**
  * Gets, or sets and returns, how many threads {@link lrnAsync} splits a large tensor across
  * when its `threads` option is not given: at first the number of CPU cores, capped by the size of
- * libuv's thread pool (`UV_THREADPOOL_SIZE`, 4 by default).
+ * libuv's thread pool (`UV_THREADPOOL_SIZE`, 4 by default). `import` and `require` share the
+ * setting; it lasts until changed.
+ *
+ * @param value - The new default: an integer from 1 to 1024. Omitted, nothing changes.
+ * @returns The default thread count, after the change if any.
+ * @throws TypeError for a value that is not a number.
+ * @throws RangeError for a number that is not an integer from 1 to 1024.
  *
  * @example
  * ```ts
@@ -22,6 +28,8 @@ let threads = initial();
  * concurrency();  // e.g. 2
  * concurrency(1); // one thread per call from now on
  * ```
+ *
+ * @group Backend and threads
  */
 export function concurrency(value?: number): number {
   if (value !== undefined) threads = checkThreads('concurrency', 'the thread count', value, threads);

@@ -1,27 +1,55 @@
 import type { Layout, PresetName } from './types.js';
 
-/** How a preset turns `alpha` into the scale `a` of the sum of squares. */
+/**
+ * How a preset turns `alpha` into the scale `a` of the sum of squares, for window size n:
+ * `'alpha'` (a = alpha), `'alpha/n'`, `'alpha/n^2'` (Caffe within a channel) or `'alpha/n^d'`
+ * (oneDNN within a channel, d the number of spatial axes).
+ *
+ * @group Presets
+ */
 export type AlphaScale = 'alpha' | 'alpha/n' | 'alpha/n^2' | 'alpha/n^d';
 
-/** One framework's convention (docs/contract.md, "Presets"). */
+/**
+ * One framework's convention: its defaults, how it scales `alpha` and where its window sits
+ * ([docs/contract.md, Presets](https://github.com/local-response-norm/local-response-norm/blob/main/docs/contract.md#presets)). Frozen.
+ *
+ * @group Presets
+ */
 export interface Preset {
+  /** The preset's name, its key in {@link PRESETS}. */
   readonly name: PresetName;
-  /** Defaults for the options the user leaves out. */
+  /** Default window size n, used when the options give no `size`. */
   readonly size: number;
+  /** Default `alpha`, before the scaling that {@link Preset.across} or {@link Preset.within} says. */
   readonly alpha: number;
+  /** Default `beta`, the exponent. */
   readonly beta: number;
+  /** Default `k`, the additive constant. */
   readonly k: number;
+  /** Default layout: `'NHWC'` for `tensorflow`, `'NCHW'` for the others. */
   readonly layout: Layout;
   /** The framework can only express odd window sizes; an even size is a RangeError. */
   readonly oddSizeOnly: boolean;
-  /** `a` for across-channels LRN. */
+  /** How `alpha` becomes `a` for across-channels LRN. */
   readonly across: AlphaScale;
-  /** `a` for within-channel LRN (d = number of spatial axes), or null when the framework has none. */
+  /**
+   * How `alpha` becomes `a` for within-channel LRN (d = number of spatial axes), or null when the
+   * framework has no within-channel LRN (asking for it is then a RangeError).
+   */
   readonly within: AlphaScale | null;
-  /** A `k` that within-channel LRN always uses whatever the options say (Caffe: 1). */
+  /** A `k` that within-channel LRN always uses whatever the options say (Caffe: 1), else null. */
   readonly withinK: number | null;
-  /** Channels summed before and after position c for window size n: `[c - before, c + after]`. */
-  readonly window: (size: number) => { readonly before: number; readonly after: number };
+  /**
+   * Where the window sits for window size n: it sums channels (or, within a channel, positions
+   * along each spatial axis) `c - before` to `c + after`. For odd n every preset centres it
+   * (`before = after = (n - 1) / 2`); for even n they differ.
+   */
+  readonly window: (size: number) => {
+    /** L: how far before c the window reaches, in channels (positions, within a channel). */
+    readonly before: number;
+    /** R: how far after c the window reaches. */
+    readonly after: number
+  };
 }
 
 const half = (n: number) => Math.floor(n / 2);
@@ -35,17 +63,23 @@ function preset(p: Preset): Preset {
 }
 
 /**
- * The framework conventions, by name. Each fixes how `size` and `alpha` map onto the window and
- * the scale; user-given `size`, `alpha`, `beta`, `k` override only the defaults.
+ * The framework conventions, by name, each a frozen {@link Preset}. A preset fixes how `size`
+ * and `alpha` map onto the window and the scale `a`; given `size`, `alpha`, `beta`, `k` and
+ * `layout` replace only its defaults. For odd n every preset centres the window, so presets
+ * differ only in `a` and their defaults.
  *
- * | preset | a (across) | window for even n | defaults (n, alpha, beta, k) |
- * |---|---|---|---|
- * | alexnet | alpha | [c-n/2, c+n/2] | 5, 1e-4, 0.75, 2 |
- * | pytorch | alpha/n | [c-n/2, c+n/2-1] | 5, 1e-4, 0.75, 1 |
- * | onnx, cudnn | alpha/n | [c-n/2+1, c+n/2] | 5, 1e-4, 0.75, 1 (cudnn: k 2) |
- * | caffe | alpha/n | odd n only | 5, 1, 0.75, 1 |
- * | tensorflow | alpha | odd n only | 11, 1, 0.5, 1, NHWC |
- * | onednn | alpha/n | [c-n/2+1, c+n/2-1] | 5, 1e-4, 0.75, 1 |
+ * | preset | a (across) | a (within, d spatial axes) | window for even n | defaults n, alpha, beta, k | layout |
+ * |---|---|---|---|---|---|
+ * | `alexnet` | alpha | alpha | [c-n/2, c+n/2] (n+1 channels) | 5, 1e-4, 0.75, 2 | NCHW |
+ * | `pytorch` | alpha/n | none | [c-n/2, c+n/2-1] | 5, 1e-4, 0.75, 1 | NCHW |
+ * | `onnx` | alpha/n | none | [c-n/2+1, c+n/2] | 5, 1e-4, 0.75, 1 | NCHW |
+ * | `cudnn` | alpha/n | none | [c-n/2+1, c+n/2] | 5, 1e-4, 0.75, 2 | NCHW |
+ * | `caffe` | alpha/n | alpha/n^2, k forced to 1 | odd n only | 5, 1, 0.75, 1 | NCHW |
+ * | `tensorflow` | alpha | none | odd n only (n = 2 depth_radius + 1) | 11, 1, 0.5, 1 | NHWC |
+ * | `onednn` | alpha/n | alpha/n^d | [c-n/2+1, c+n/2-1] (n-1 channels) | 5, 1e-4, 0.75, 1 | NCHW |
+ *
+ * Mind the scale when porting: ONNX's `alpha` is TensorFlow's times n, and Caffe's AlexNet
+ * (alpha 1e-4 divided by 5, k = 1) is not the paper's (`alexnet`: alpha 1e-4, k = 2).
  *
  * @example
  * ```ts
@@ -53,6 +87,8 @@ function preset(p: Preset): Preset {
  * PRESETS.pytorch.window(4); // { before: 2, after: 1 }
  * PRESETS.tensorflow.layout; // 'NHWC'
  * ```
+ *
+ * @group Presets
  */
 export const PRESETS: Readonly<Record<PresetName, Preset>> = Object.freeze({
   alexnet: preset({
