@@ -2,37 +2,57 @@
 // this package. tfjs is an optional peer dependency, so nothing here loads it: the caller passes
 // its namespace, and the few registry functions and backend methods used are typed structurally
 // (tfjs-core's own declarations need the DOM library).
+/**
+ * TensorFlow.js drop-in: {@link registerTfjsKernels} makes `tf.localResponseNormalization` and its
+ * gradient compute with this package; {@link unregisterTfjsKernels} restores tfjs's own kernels.
+ *
+ * @module local-response-norm/tfjs
+ */
 import { rangeError, typeError } from './errors.js';
 import { lrn, lrnBackward } from './index.js';
 import type { LrnOptions } from './types.js';
 
 /** What tfjs passes between kernels: a handle to a tensor's data, its shape and dtype. */
 export interface TfjsTensorInfo {
+  /** The backend's key for the tensor's data. */
   dataId: object;
+  /** The tensor's dimensions. */
   shape: number[];
+  /** tfjs's data type name: `'float32'`, `'int32'`, ... */
   dtype: string;
 }
 
 /** A kernel's arguments, as tfjs's engine passes them. */
 export interface TfjsKernelParams {
+  /** The kernel's input tensors by name (`x`; for `LRNGrad` also `y` and `dy`). */
   inputs: { [name: string]: TfjsTensorInfo | undefined };
+  /** The backend instance the kernel runs on. */
   backend: unknown;
+  /** The op's attributes (`depthRadius`, `bias`, `alpha`, `beta`). */
   attrs?: { [name: string]: unknown };
 }
 
 /** An entry of tfjs's kernel registry (`tf.getKernel`, `tf.registerKernel`). */
 export interface TfjsKernelConfig {
+  /** The op's kernel name: `'LRN'` or `'LRNGrad'` here. */
   kernelName: string;
+  /** The backend the kernel is registered for: `'cpu'` or `'wasm'`. */
   backendName: string;
+  /** Computes the kernel's output tensor. */
   kernelFunc(params: TfjsKernelParams): unknown;
+  /** Run once by tfjs when the backend starts (tfjs-backend-wasm binds its WebAssembly here). */
   setupFunc?(backend: unknown): void;
+  /** Run by tfjs when the backend is disposed. */
   disposeFunc?(backend: unknown): void;
 }
 
 /** The part of the `@tensorflow/tfjs-core` (or `@tensorflow/tfjs`) namespace used here. */
 export interface Tfjs {
+  /** The registered kernel for an op on a backend, if any. */
   getKernel(kernelName: string, backendName: string): TfjsKernelConfig | undefined;
+  /** Registers a kernel (tfjs warns when one is already registered). */
   registerKernel(config: TfjsKernelConfig): void;
+  /** Removes the registered kernel for an op on a backend. */
   unregisterKernel(kernelName: string, backendName: string): void;
 }
 
