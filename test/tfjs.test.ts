@@ -3,7 +3,6 @@
 // the float64 reference and each other at the tolerance of docs/contract.md, "Accuracy"; tfjs's
 // own kernels back exactly after unregistering; no tensor leaked.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -11,11 +10,11 @@ import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { registerTfjsKernels, unregisterTfjsKernels, type Tfjs, type TfjsKernelConfig } from '../lib/tfjs.js';
 import { forEachBackend } from './helpers/backends.js';
+import { GOLDEN_CASES, GOLDEN_DIR, type GoldenCase } from './helpers/golden.js';
 import { readNpy } from './helpers/npy.js';
 import { refBackward, refForward, refParams } from './helpers/reference.js';
 import { backwardBound, backwardError, forwardF32Error } from './helpers/tolerance.js';
 
-const GOLDEN = join(__dirname, 'fixtures', 'golden');
 const TF_BACKENDS = ['cpu', 'wasm'] as const;
 
 interface Case {
@@ -56,13 +55,8 @@ function toNhwc(a: ArrayLike<number>, [n, c, h, w]: number[]): Float64Array {
   return out;
 }
 
-interface GoldenCase {
-  name: string; shape: number[]; resolved: { size: number; alpha: number; beta: number; k: number };
-  files: Record<string, string>;
-}
-const manifest = JSON.parse(readFileSync(join(GOLDEN, 'manifest.json'), 'utf8')) as { cases: GoldenCase[] };
-const golden = (name: string) => manifest.cases.find((c) => c.name === name)!;
-const load = (file: string) => readNpy(join(GOLDEN, file));
+const golden = (name: string) => GOLDEN_CASES.find((c) => c.name === name)!;
+const load = (file: string) => readNpy(join(GOLDEN_DIR, file));
 const attrsOf = (g: GoldenCase) =>
   ({ depthRadius: (g.resolved.size - 1) / 2, bias: g.resolved.k, alpha: g.resolved.alpha, beta: g.resolved.beta });
 const count = (shape: number[]) => shape.reduce((p, d) => p * d, 1);
