@@ -144,7 +144,12 @@ struct V {
   // The window's neighbours in registers: lane i of shift_in_low<j>(cur, prev) is element i - j
   // of prev:cur, and of shift_in_high<j>(next, cur) element i + j of cur:next (valignd).
   static constexpr bool kShiftInRegisters = true;
-  static constexpr int kRegisters = 32;
+  // The NHWC backward in one pass for all data (see simd_backward.inl).
+  static constexpr bool kShiftBackwardSeries = true;
+  // NCHW strips: half the register file for the window's squares; prefetching only pays above
+  // 4 MiB (measured: 32x96x55x55 3.3 vs 4.4 ms with it, 1x256x27x27 ~15% faster without).
+  static constexpr int kStripRegisters = 16;
+  static constexpr int64_t kStripPrefetchBytes = 4 << 20;
   template <int J>
   static F shift_in_low(F cur, F prev) {
     return _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(cur), _mm512_castps_si512(prev), 16 - J));

@@ -89,8 +89,20 @@ struct V {
   }
   static F scale_m075(F x, F b) { return mulf(x, pow_m075(b)); }
   static constexpr bool kPowF32 = false;  // betas without a shortcut take the float64 path
-  static constexpr bool kShiftInRegisters = false;  // the NHWC window comes from shifted loads
-  static constexpr int kRegisters = 32;
+  // The window's neighbours in registers (vext): lane i of shift_in_low<j>(cur, prev) is element
+  // i - j of prev:cur, and of shift_in_high<j>(next, cur) element i + j of cur:next.
+  static constexpr bool kShiftInRegisters = true;
+  // The NHWC backward in one pass for all data, as avx512 (vext costs what valignd does).
+  static constexpr bool kShiftBackwardSeries = true;
+  template <int J>
+  static F shift_in_low(F cur, F prev) { return vextq_f32(prev, cur, 4 - J); }
+  template <int J>
+  static F shift_in_high(F next, F cur) {
+    if constexpr (J == 4) return next;
+    else return vextq_f32(cur, next, J);
+  }
+  static constexpr int kStripRegisters = 16;  // half the register file, as avx512
+  static constexpr int64_t kStripPrefetchBytes = 4 << 20;
 
   static bool between(F v, F lo, F hi) {
     return vminvq_u32(vandq_u32(vcgeq_f32(v, lo), vcleq_f32(v, hi))) == 0xFFFFFFFFu;

@@ -929,12 +929,14 @@ void backward_nhwc_shift_as(const lrn::Params& p, const float* x, const float* d
 }
 
 // With the float32 power where a sample says the data goes past the series' range and the
-// power takes beta (as backward_nchw_walk).
+// power takes beta (as backward_nchw_walk). Where the series takes it, ISAs whose shifts cost
+// more than shifted loads (not Ops::kShiftBackwardSeries) go through the three stages.
 template <class Ops, int L, int R>
 void backward_nhwc_shift(const lrn::Params& p, const float* x, const float* dy, float* dx, const NhwcBackD& d,
                          float* work) {
   const BackF32 f = back_f32_of(p, !series_fits_sample(p, p.beta + 1, x));
   if (f.use_power) return backward_nhwc_shift_as<Ops, L, R, true>(p, x, dy, dx, d, f, work);
+  if constexpr (!Ops::kShiftBackwardSeries) return backward_nhwc_f32<L + R + 1>(p, x, dy, dx, d, work);
   backward_nhwc_shift_as<Ops, L, R, false>(p, x, dy, dx, d, f, work);
 }
 

@@ -15,11 +15,6 @@ bool float32_power(double beta) {
   return beta_kind(beta) != Beta::Other || (V::kPowF32 && beta <= kMaxFloat32OtherBeta);
 }
 
-// NCHW strips prefetch their rows ahead only for inputs above this size: measured, 32x96x55x55
-// needs it (3.3 vs 4.4 ms), 1x96x55x55 is the same either way, and 1x256x27x27, whose rows stay
-// in the caches, is ~15% faster without the prefetch instructions.
-constexpr int64_t kPrefetchBytes = 4 << 20;
-
 struct Fast {
   Series series;  // on the float32 window sums
   F k, a, high, low_s, negligible;
@@ -28,7 +23,7 @@ struct Fast {
   Beta beta;
   bool f32_power;  // the power can be taken in float32 (else every vector is redone in float64)
   bool small_k;    // k too small to hide an imprecise S: check S for underflow too
-  bool prefetch;   // NCHW strips prefetch ahead (see kPrefetchBytes)
+  bool prefetch;   // NCHW strips prefetch ahead (inputs above V::kStripPrefetchBytes)
   Consts consts;   // for redo_vector
 };
 
@@ -53,7 +48,7 @@ Fast fast_of(const lrn::Params& p) {
   return {series_of(p, sum_terms), V::setf(static_cast<float>(p.k)), V::setf(static_cast<float>(p.a)), V::setf(kHighB),
           V::setf(0x1p-100f), V::setf(0x1p26f), V::setf(s_limit),
           V::setf(hi), V::setf(lo), V::setf(-beta), beta_kind(p.beta), f32_power, small_k,
-          p.length() > kPrefetchBytes / static_cast<int64_t>(sizeof(float)), consts_of(p)};
+          p.length() > V::kStripPrefetchBytes / static_cast<int64_t>(sizeof(float)), consts_of(p)};
 }
 
 // x * B^(-beta) on the fast paths: power_f32, or V::scale_pow for other betas where it exists.
@@ -94,11 +89,11 @@ F redo_vector(const float* const* rows, int W, const float* centre, int64_t vali
 }
 
 
-// Vectors per NCHW strip: the window's squares stay in registers, W of them per vector, with
-// about half the register file left for the power.
+// Vectors per NCHW strip: the window's squares stay in registers, W of them per vector, in the
+// V::kStripRegisters the ISA gives them.
 template <int W>
 constexpr int strip_vectors() {
-  constexpr int n = V::kRegisters / 2 / W;
+  constexpr int n = V::kStripRegisters / W;
   return n < 1 ? 1 : n > 4 ? 4 : n;
 }
 
