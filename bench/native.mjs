@@ -71,17 +71,24 @@ export function runNativeBench(shapes, rounds, failed) {
 export function printNativeTable({ rows, notes }, fmt) {
   console.log('\n### Kernel core without Node, against oneDNN (C++, one thread, same process)\n');
   for (const n of notes) console.log(`- ${n}`);
-  const onednn = rows.find((r) => r.impl === 'onednn');
-  if (onednn) console.log(`- oneDNN: ${[...new Set(rows.filter((r) => r.impl === 'onednn').map((r) => `${r.layout} ${r.note}`))].join('; ')}`);
+  for (const impl of ['onednn', 'onednn-avx2']) {
+    const used = rows.filter((r) => r.impl === impl);
+    if (used.length > 0) console.log(`- ${impl}: ${[...new Set(used.map((r) => `${r.layout} ${r.note}`))].join('; ')}`);
+  }
   if (rows.length === 0) return;
-  console.log('\n| shape | layout | contender | median ms | min ms | x memcpy | speed-up vs oneDNN |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('\n"vs oneDNN": its own pick (its best instruction set on this CPU); "vs oneDNN AVX2": the ' +
+    'implementation it runs with ONEDNN_MAX_CPU_ISA=AVX2, the one to hold the avx2 kernel against.\n');
+  console.log('| shape | layout | contender | median ms | min ms | x memcpy | vs oneDNN | vs oneDNN AVX2 |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  const ratio = (r, impl) => {
+    const peer = rows.find((o) => o.impl === impl && o.shape === r.shape && o.layout === r.layout);
+    return peer ? `${fmt(peer.median_ms / r.median_ms)}x` : '-';
+  };
   for (const r of rows) {
     if (r.impl === 'memcpy') continue;
     const copy = rows.find((o) => o.impl === 'memcpy' && o.shape === r.shape);
-    const peer = rows.find((o) => o.impl === 'onednn' && o.shape === r.shape && o.layout === r.layout);
     console.log(`| ${r.shape} | ${r.layout} | ${r.impl} | ${fmt(r.median_ms)} | ${fmt(r.min_ms)} | ` +
-      `${copy ? fmt(r.median_ms / copy.median_ms) : '-'} | ${peer ? `${fmt(peer.median_ms / r.median_ms)}x` : '-'} |`);
+      `${copy ? fmt(r.median_ms / copy.median_ms) : '-'} | ${ratio(r, 'onednn')} | ${ratio(r, 'onednn-avx2')} |`);
   }
   for (const r of rows.filter((o) => o.impl === 'memcpy')) console.log(`\nmemcpy ${r.shape}: ${fmt(r.median_ms)} ms median.`);
 }

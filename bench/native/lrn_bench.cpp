@@ -1,5 +1,5 @@
-// Times the kernel core (no Node) against oneDNN's LRN and memcpy in one process, one thread,
-// float32, across channels, interleaved over rounds. Prints one JSON line per contender.
+// Times the kernel core (no Node) against oneDNN's LRN (its best instruction set, and AVX2) and
+// memcpy in one process, one thread, float32, across channels, interleaved over rounds. Prints one JSON line per contender.
 //   lrn_bench [shapes=1x96x55x55,1x256x27x27,32x96x55x55] [rounds=3]
 // Built by `make -C native bench`; oneDNN is compiled in when libdnnl-dev is installed.
 #include <algorithm>
@@ -57,6 +57,38 @@ std::vector<int64_t> parse_shape(const std::string& s) {
   while (std::getline(in, part, 'x')) d.push_back(std::atoll(part.c_str()));
   return d;
 }
+
+#ifdef LRN_WITH_ONEDNN
+// oneDNN's LRN two ways, as rows "onednn" (the implementation it picks: its best instruction set)
+// and "onednn-avx2" (the first of its implementations that uses no AVX-512: what it runs with
+// ONEDNN_MAX_CPU_ISA=AVX2, which a process can set only once, so the bench walks the list).
+template <class Record>
+void time_onednn(const lrn::Params& p, const float* x, float* y, const Record& record) {
+  using tag = dnnl::memory::format_tag;
+  dnnl::engine eng(dnnl::engine::kind::cpu, 0);
+  dnnl::stream strm(eng);
+  dnnl::memory::desc md({p.batch, p.channels, p.spatial[0], p.spatial[1]}, dnnl::memory::data_type::f32,
+                        p.layout == lrn::Layout::NCHW ? tag::nchw : tag::nhwc);
+  dnnl::lrn_forward::desc desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::lrn_across_channels, md,
+                               kSize, static_cast<float>(kA * kSize), static_cast<float>(kBeta), static_cast<float>(kK));
+  dnnl::lrn_forward::primitive_desc pd(desc, eng);
+  const dnnl_version_t* v = dnnl_version();
+  auto run = [&](const char* impl, const dnnl::lrn_forward::primitive_desc& chosen) {
+    dnnl::lrn_forward prim(chosen);
+    dnnl::memory src(md, eng, const_cast<float*>(x)), dst(chosen.dst_desc(), eng, y);
+    char note[128];
+    std::snprintf(note, sizeof note, "oneDNN %d.%d.%d %s", v->major, v->minor, v->patch, chosen.impl_info_str());
+    record(impl, note, time_it([&] {
+      prim.execute(strm, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
+      strm.wait();
+    }));
+  };
+  run("onednn", pd);
+  do {
+    if (std::strstr(pd.impl_info_str(), "avx512") == nullptr) return run("onednn-avx2", pd);
+  } while (pd.next_impl());
+}
+#endif
 
 struct Row {
   std::string impl, shape, layout, note;
@@ -118,22 +150,9 @@ int main(int argc, char** argv) {
           record(k.name, shape, layout, "", time_it([&] { k.forward_f32(p, x.data(), y.data(), w); }));
         }
 #ifdef LRN_WITH_ONEDNN
-        using tag = dnnl::memory::format_tag;
-        dnnl::engine eng(dnnl::engine::kind::cpu, 0);
-        dnnl::stream strm(eng);
-        dnnl::memory::desc md({N, C, H, W}, dnnl::memory::data_type::f32, p.layout == lrn::Layout::NCHW ? tag::nchw : tag::nhwc);
-        dnnl::lrn_forward::desc desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::lrn_across_channels, md,
-                                     kSize, static_cast<float>(kA * kSize), static_cast<float>(kBeta), static_cast<float>(kK));
-        dnnl::lrn_forward::primitive_desc pd(desc, eng);
-        dnnl::lrn_forward prim(pd);
-        dnnl::memory src(md, eng, x.data()), dst(pd.dst_desc(), eng, y.data());
-        const dnnl_version_t* v = dnnl_version();
-        char note[128];
-        std::snprintf(note, sizeof note, "oneDNN %d.%d.%d %s", v->major, v->minor, v->patch, pd.impl_info_str());
-        record("onednn", shape, layout, note, time_it([&] {
-          prim.execute(strm, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
-          strm.wait();
-        }));
+        time_onednn(p, x.data(), y.data(), [&](const char* impl, const std::string& note, const std::vector<double>& t) {
+          record(impl, shape, layout, note, t);
+        });
 #endif
       }
     }

@@ -518,6 +518,7 @@ bool backward_strip_f32(const lrn::Params& p, const BackF32& f, const Consts& k,
     t[w] = mag[w] = V::zerof();
   }
   const bool prefetch_next = !kPartial && rs == S && q0 + 2 * kF <= S;
+  const bool prefetch_after = !kPartial && rs == S && q0 + 3 * kF <= S;
   bool ok = true;
   constexpr int kMaxFailedRows = 32;  // more: the strip is redone whole
   int64_t failed[kMaxFailedRows];
@@ -536,10 +537,13 @@ bool backward_strip_f32(const lrn::Params& p, const BackF32& f, const Consts& k,
       if (c + R < C) {
         xv = load(xb + (c + R) * rs);
         if (prefetch_next) __builtin_prefetch(xb + (c + R) * rs + at + kF, 0, 3);
+        if (prefetch_after) __builtin_prefetch(xb + (c + R) * rs + at + 2 * kF, 0, 2);
       }
       sq[W - 1] = V::mulf(xv, xv);
       const F xc = load(xb + c * rs), dyc = load(dyb + c * rs);
       if (prefetch_next) __builtin_prefetch(dyb + c * rs + at + kF, 0, 3);
+      if (prefetch_after) __builtin_prefetch(dyb + c * rs + at + 2 * kF, 0, 2);
+      if (prefetch_next) __builtin_prefetch(dxb + c * S + q0 + kF, 1, 3);
       const BackTerms terms = back_terms<kPower>(sum_tree<W>(sq), xc, dyc, f, ok);
       t[W - 1] = terms.t;
       mag[W - 1] = V::absf(terms.t);
