@@ -493,12 +493,34 @@ LRN_INLINE F back_dx_bounded(F x, F t1, F sum_t, F bound16, bool powered, const 
   return V::fnmaf(cx, sum_t, t1);
 }
 
-// backward_strip in float32 (out of place only): a row that fails its check is redone in
-// float64 alone (backward_lanes_d); false when some window sum is past the ranges it takes
-// (the series, and with kPower the float32 power), the strip's outputs then incomplete.
+// Scratch of backward_strip_f32 for a strip of C channels: t and |t| between W - 1 zero rows
+// (the window's zeros past the edges), dy*B^(-beta) and whether it took the power, per channel.
+struct StripTerms {
+  float* t;     // row c at t + (c + W - 1) * kF
+  float* mag;   // likewise
+  float* t1;    // row c at t1 + c * kF
+  bool* powered;
+};
+
+int64_t strip_terms_floats(const lrn::Params& p) {
+  const int64_t C = p.channels, W = p.before + p.after + 1;
+  return (2 * (C + 2 * (W - 1)) + C) * kF + (C + kF - 1) / kF * kF;  // the flags in float-sized slots
+}
+
+StripTerms strip_terms_of(const lrn::Params& p, float* work) {
+  const int64_t C = p.channels, W = p.before + p.after + 1, padded = (C + 2 * (W - 1)) * kF;
+  fill_zero(work, 2 * padded);
+  return {work, work + padded, work + 2 * padded, reinterpret_cast<bool*>(work + 2 * padded + C * kF)};
+}
+
+// backward_strip in float32 (out of place only), in two passes down the channels so that neither
+// holds more than one window in registers: t, |t| and dy*B^(-beta) of every channel into
+// StripTerms, then dx of every channel from window sums of those. A row that fails its check is
+// redone in float64 alone (backward_lanes_d); false when some window sum is past the ranges it
+// takes (the series, and with kPower the float32 power), the strip's outputs then not written.
 template <int W, bool kPartial, bool kPower>
 bool backward_strip_f32(const lrn::Params& p, const BackF32& f, const Consts& k, const BackSeries& bs, const Rows& in,
-                        float* dxb, int64_t q0, int64_t valid) {
+                        const StripTerms& st, float* dxb, int64_t q0, int64_t valid) {
   const int64_t C = p.channels, S = p.spatial_size, L = p.before, R = p.after;
   const float* xb = in.x;
   const float* dyb = in.dy;
@@ -506,68 +528,64 @@ bool backward_strip_f32(const lrn::Params& p, const BackF32& f, const Consts& k,
   auto load = [&](const float* row) __attribute__((always_inline)) {
     return kPartial ? load_part(row + at, valid) : V::loadf(row + at);
   };
-  F sq[W], t[W], mag[W];  // squares, t and |t|
-  alignas(64) float term1[W][kF];  // dy*B^(-beta) of channels c - W + 1 .. c, by c % W
-  bool powered[W] = {};            // and whether they took the float32 power
+  const bool prefetch_next = !kPartial && rs == S && q0 + 2 * kF <= S;
+  const bool prefetch_after = !kPartial && rs == S && q0 + 3 * kF <= S;
+  F sq[W];
   LRN_UNROLL
   for (int w = 0; w < W; ++w) {
     const int64_t row = w - L - 1;
     F xv = V::zerof();
     if (row >= 0 && row < C) xv = load(xb + row * rs);
     sq[w] = V::mulf(xv, xv);
-    t[w] = mag[w] = V::zerof();
   }
-  const bool prefetch_next = !kPartial && rs == S && q0 + 2 * kF <= S;
-  const bool prefetch_after = !kPartial && rs == S && q0 + 3 * kF <= S;
   bool ok = true;
+  float* const t_rows = st.t + (W - 1) * kF;
+  float* const mag_rows = st.mag + (W - 1) * kF;
+  for (int64_t c = 0; c < C; ++c) {
+    LRN_UNROLL
+    for (int w = 0; w + 1 < W; ++w) sq[w] = sq[w + 1];
+    F xv = V::zerof();
+    if (c + R < C) {
+      xv = load(xb + (c + R) * rs);
+      if (prefetch_next) __builtin_prefetch(xb + (c + R) * rs + at + kF, 0, 3);
+      if (prefetch_after) __builtin_prefetch(xb + (c + R) * rs + at + 2 * kF, 0, 2);
+    }
+    sq[W - 1] = V::mulf(xv, xv);
+    const F xc = load(xb + c * rs), dyc = load(dyb + c * rs);
+    if (prefetch_next) __builtin_prefetch(dyb + c * rs + at + kF, 0, 3);
+    if (prefetch_after) __builtin_prefetch(dyb + c * rs + at + 2 * kF, 0, 2);
+    const BackTerms terms = back_terms<kPower>(sum_tree<W>(sq), xc, dyc, f, ok);
+    V::storef(t_rows + c * kF, terms.t);
+    V::storef(mag_rows + c * kF, V::absf(terms.t));
+    V::storef(st.t1 + c * kF, terms.t1);
+    if constexpr (kPower) st.powered[c] = terms.powered;
+    if (!ok) return false;  // data past the series' range usually fails at once: stop early
+  }
   constexpr int kMaxFailedRows = 32;  // more: the strip is redone whole
   int64_t failed[kMaxFailedRows];
   int failed_rows = 0;
-  int64_t slot = 0;  // c % W
-  for (int64_t c = 0; c < C + L; ++c, slot = slot + 1 == W ? 0 : slot + 1) {
+  for (int64_t i = 0; i < C; ++i) {
+    // Rows i - R .. i + L of t and |t| (the mirrored window), W - 1 - L + (i - R) rows in.
+    const float* tw = t_rows + (i - R) * kF;
+    const float* mw = mag_rows + (i - R) * kF;
+    F tv[W], mv[W];
     LRN_UNROLL
-    for (int w = 0; w + 1 < W; ++w) {
-      t[w] = t[w + 1];
-      mag[w] = mag[w + 1];
+    for (int w = 0; w < W; ++w) {
+      tv[w] = V::loadf(tw + w * kF);
+      mv[w] = V::loadf(mw + w * kF);
     }
-    if (c < C) {
-      LRN_UNROLL
-      for (int w = 0; w + 1 < W; ++w) sq[w] = sq[w + 1];
-      F xv = V::zerof();
-      if (c + R < C) {
-        xv = load(xb + (c + R) * rs);
-        if (prefetch_next) __builtin_prefetch(xb + (c + R) * rs + at + kF, 0, 3);
-        if (prefetch_after) __builtin_prefetch(xb + (c + R) * rs + at + 2 * kF, 0, 2);
-      }
-      sq[W - 1] = V::mulf(xv, xv);
-      const F xc = load(xb + c * rs), dyc = load(dyb + c * rs);
-      if (prefetch_next) __builtin_prefetch(dyb + c * rs + at + kF, 0, 3);
-      if (prefetch_after) __builtin_prefetch(dyb + c * rs + at + 2 * kF, 0, 2);
-      if (prefetch_next) __builtin_prefetch(dxb + c * S + q0 + kF, 1, 3);
-      const BackTerms terms = back_terms<kPower>(sum_tree<W>(sq), xc, dyc, f, ok);
-      t[W - 1] = terms.t;
-      mag[W - 1] = V::absf(terms.t);
-      V::storef(term1[slot], terms.t1);
-      if constexpr (kPower) powered[slot] = terms.powered;
-    } else {
-      t[W - 1] = mag[W - 1] = V::zerof();
-    }
-    if (c < L) continue;
-    const int64_t i = c - L;
-    const int64_t centre = slot >= L ? slot - L : slot - L + W;  // row i's slot
-    const F t1 = V::loadf(term1[centre]);
-    const bool centre_powered = kPower && powered[centre];
+    const bool centre_powered = kPower && st.powered[i];
     const F sub = centre_powered ? V::zerof() : f.sub_series;
-    const F mag16 = V::fmaf(sum_tree<W>(mag), f.scale, sub);  // the window's own sum |t|
+    const F mag16 = V::fmaf(sum_tree<W>(mv), f.scale, sub);  // the window's own sum |t|
     bool row_ok = true;
-    const F out = back_dx(load(xb + i * rs), t1, sum_tree<W>(t), mag16, centre_powered, f, row_ok);
+    const F out = back_dx(load(xb + i * rs), V::loadf(st.t1 + i * kF), sum_tree<W>(tv), mag16, centre_powered, f, row_ok);
     if (!row_ok) {
       if (failed_rows == kMaxFailedRows) return false;
       failed[failed_rows++] = i;
     }
+    if (prefetch_next) __builtin_prefetch(dxb + i * S + q0 + kF, 1, 3);
     if (kPartial) store_part(dxb + i * S + q0, out, valid);
     else V::storef(dxb + i * S + q0, out);
-    if (!ok) return false;  // data past the series' range usually fails at once: stop early
   }
   // After the walk: a call inside it would make the compiler keep its registers in memory.
   for (int r = 0; r < failed_rows; ++r) {
@@ -590,6 +608,7 @@ void backward_nchw_walk(const lrn::Params& p, const float* x, const float* dy, f
   const bool power = f.use_power;
   // In place, each strip's inputs are copied first: a failure shows after outputs overwrote them.
   const bool in_place = dx == x || dx == dy;
+  const StripTerms st = strip_terms_of(p, copy + 2 * C * kF);
   const int64_t full = S / kF * kF;
   for (int64_t b = 0; b < p.batch; ++b) {
     const int64_t base = b * C * S;
@@ -604,12 +623,12 @@ void backward_nchw_walk(const lrn::Params& p, const float* x, const float* dy, f
         in = {copy, copy + C * kF, kF, 0};
       }
       if (q0 < full) {
-        const bool done = power ? backward_strip_f32<W, false, true>(p, f, k, bs, in, dx + base, q0, kF)
-                                : backward_strip_f32<W, false, false>(p, f, k, bs, in, dx + base, q0, kF);
+        const bool done = power ? backward_strip_f32<W, false, true>(p, f, k, bs, in, st, dx + base, q0, kF)
+                                : backward_strip_f32<W, false, false>(p, f, k, bs, in, st, dx + base, q0, kF);
         if (!done) backward_strip<W, false>(p, k, bs, in, dx + base, q0, kF);
       } else {
-        const bool done = power ? backward_strip_f32<W, true, true>(p, f, k, bs, in, dx + base, q0, valid)
-                                : backward_strip_f32<W, true, false>(p, f, k, bs, in, dx + base, q0, valid);
+        const bool done = power ? backward_strip_f32<W, true, true>(p, f, k, bs, in, st, dx + base, q0, valid)
+                                : backward_strip_f32<W, true, false>(p, f, k, bs, in, st, dx + base, q0, valid);
         if (!done) backward_strip<W, true>(p, k, bs, in, dx + base, q0, valid);
       }
     }

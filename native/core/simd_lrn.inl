@@ -50,7 +50,7 @@ size_t workspace_bytes(const lrn::Params& p) {
   const size_t nhwc_back = nhwc_back_d_doubles(p) * sizeof(double) + (nhwc_back_d_floats(p) + nhwc_back_f32_floats(p)) * sizeof(float);
   const size_t within = static_cast<size_t>(within_workspace_doubles(p)) * sizeof(double);
   const size_t nhwc_wide = static_cast<size_t>(2 * nhwc_squares_width(p)) * sizeof(double) + nhwc_series_floats(p) * sizeof(float);
-  const size_t strip_copy = 2 * C * kF * sizeof(float);  // backward_nchw_walk in place
+  const size_t strip_copy = (2 * C * kF + strip_terms_floats(p)) * sizeof(float);  // backward_nchw_walk
   size_t simd = nchw > nhwc ? nchw : nhwc;
   simd = simd > strip_copy ? simd : strip_copy;
   simd = simd > nhwc_back ? simd : nhwc_back;
