@@ -99,48 +99,20 @@ struct V {
     const F f = _mm512_mul_ps(r2, t);
     return _mm512_mul_ps(x, _mm512_fmadd_ps(f, c, f));
   }
-  // x * b^-beta for any beta up to 1, b in [2^-100, 2^100]; beta comes as hi + lo (hi with 12
-  // significant bits, so hi * e is exact for b's exponent e) and negated. b = 2^e m with m in
-  // [0.75, 1.5) (getmant; e from getexp, plus one when the mantissa was halved); log2 m =
-  // u P(u^2), u = (m - 1) / (m + 1) (rcp14 and a Newton step, not vdivps), |u| <= 0.2, to u^11;
-  // then b^-beta = 2^n 2^g, n the integer nearest -beta log2 b and g = (-hi e - n) - beta log2 m
-  // - lo e, |g| <= 0.5 + tiny, with no rounding at a magnitude above |g|; 2^g by its Taylor
-  // series to degree 7. A few units of 2^-24.
+  // The float32 power (scale_pow, simd_common.inl) from getmant/getexp, rcp14 and a Newton
+  // step, roundscale and scalef.
   static constexpr bool kPowF32 = true;
-  static F scale_pow(F x, F b, F hi, F lo, F neg_beta) {
+  static void mant_exp(F b, F& m, F& e) {
     const F one = _mm512_set1_ps(1.0f);
-    const F m = _mm512_getmant_ps(b, _MM_MANT_NORM_p75_1p5, _MM_MANT_SIGN_zero);
-    const F e = _mm512_mask_add_ps(_mm512_getexp_ps(b), _mm512_cmp_ps_mask(m, one, _CMP_LT_OQ), _mm512_getexp_ps(b), one);
-    const F d = _mm512_add_ps(m, one);
-    const F r0 = _mm512_rcp14_ps(d);
-    const F r = _mm512_mul_ps(r0, _mm512_fnmadd_ps(d, r0, _mm512_set1_ps(2.0f)));
-    const F u = _mm512_mul_ps(_mm512_sub_ps(m, one), r);
-    const F z = _mm512_mul_ps(u, u);
-    // The polynomials in Estrin's form: this is a long dependent chain, and shorter is faster.
-    constexpr float k2OverLn2 = 2.8853900817779268f;  // 2 / ln 2
-    auto c = [](float v) { return _mm512_set1_ps(v); };
-    const F z2 = _mm512_mul_ps(z, z);
-    const F q0 = _mm512_fmadd_ps(c(k2OverLn2 / 3), z, c(k2OverLn2));
-    const F q1 = _mm512_fmadd_ps(c(k2OverLn2 / 7), z, c(k2OverLn2 / 5));
-    const F q2 = _mm512_fmadd_ps(c(k2OverLn2 / 11), z, c(k2OverLn2 / 9));
-    const F poly = _mm512_fmadd_ps(_mm512_fmadd_ps(q2, z2, q1), z2, q0);
-    const F log2m = _mm512_mul_ps(u, poly);
-    // n needs only to be near -beta log2 b: u * 2/ln2 is log2 m within 0.01, so n does not wait
-    // for the polynomial.
-    const F n = _mm512_roundscale_ps(_mm512_mul_ps(neg_beta, _mm512_fmadd_ps(u, c(k2OverLn2), e)),
-                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    const F exact = _mm512_fnmsub_ps(hi, e, n);  // -hi*e - n, exactly
-    const F g = _mm512_fnmadd_ps(lo, e, _mm512_fmadd_ps(neg_beta, log2m, exact));
-    // 2^g = sum (g ln 2)^j / j! to degree 7, |g| <= 0.51.
-    const F g2 = _mm512_mul_ps(g, g);
-    const F g4 = _mm512_mul_ps(g2, g2);
-    const F p01 = _mm512_fmadd_ps(c(6.9314718055994531e-01f), g, c(1.0f));
-    const F p23 = _mm512_fmadd_ps(c(5.5504108664821580e-02f), g, c(2.4022650695910071e-01f));
-    const F p45 = _mm512_fmadd_ps(c(1.3333558146428443e-03f), g, c(9.6181291076284772e-03f));
-    const F p67 = _mm512_fmadd_ps(c(1.5252733804059841e-05f), g, c(1.5403530393381606e-04f));
-    const F p = _mm512_fmadd_ps(_mm512_fmadd_ps(p67, g2, p45), g4, _mm512_fmadd_ps(p23, g2, p01));
-    return _mm512_mul_ps(x, _mm512_scalef_ps(p, n));
+    m = _mm512_getmant_ps(b, _MM_MANT_NORM_p75_1p5, _MM_MANT_SIGN_zero);
+    e = _mm512_mask_add_ps(_mm512_getexp_ps(b), _mm512_cmp_ps_mask(m, one, _CMP_LT_OQ), _mm512_getexp_ps(b), one);
   }
+  static F reciprocal(F d) {
+    const F r0 = _mm512_rcp14_ps(d);
+    return _mm512_mul_ps(r0, _mm512_fnmadd_ps(d, r0, _mm512_set1_ps(2.0f)));
+  }
+  static F round_nearest(F v) { return _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  static F times_pow2(F p, F n) { return _mm512_scalef_ps(p, n); }
   // The window's neighbours in registers: lane i of shift_in_low<j>(cur, prev) is element i - j
   // of prev:cur, and of shift_in_high<j>(next, cur) element i + j of cur:next (valignd).
   static constexpr bool kShiftInRegisters = true;

@@ -88,7 +88,20 @@ struct V {
     return mulf(r, sqrtf(r));
   }
   static F scale_m075(F x, F b) { return mulf(x, pow_m075(b)); }
-  static constexpr bool kPowF32 = false;  // betas without a shortcut take the float64 path
+  // The float32 power (scale_pow, simd_common.inl) from the float's bits, as avx2: b = 2^e m with
+  // m in [0.75, 1.5) by moving the exponent field's origin to 0.75's, a division (exact; vrecpe
+  // has 8 bits), and 2^n added to the exponent field (the power stays inside [2^-100, 2^100]).
+  static constexpr bool kPowF32 = true;
+  static void mant_exp(F b, F& m, F& e) {
+    const int32x4_t from = vsubq_s32(vreinterpretq_s32_f32(b), vdupq_n_s32(0x3F400000));
+    e = vcvtq_f32_s32(vshrq_n_s32(from, 23));
+    m = vreinterpretq_f32_s32(vaddq_s32(vandq_s32(from, vdupq_n_s32(0x007FFFFF)), vdupq_n_s32(0x3F400000)));
+  }
+  static F reciprocal(F d) { return vdivq_f32(vdupq_n_f32(1.0f), d); }
+  static F round_nearest(F v) { return vrndnq_f32(v); }
+  static F times_pow2(F p, F n) {
+    return vreinterpretq_f32_s32(vaddq_s32(vreinterpretq_s32_f32(p), vshlq_n_s32(vcvtnq_s32_f32(n), 23)));
+  }
   // The window's neighbours in registers (vext): lane i of shift_in_low<j>(cur, prev) is element
   // i - j of prev:cur, and of shift_in_high<j>(next, cur) element i + j of cur:next.
   static constexpr bool kShiftInRegisters = true;

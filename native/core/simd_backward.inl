@@ -951,15 +951,34 @@ void backward_nhwc_shift_as(const lrn::Params& p, const float* x, const float* d
   }
 }
 
+// Whether at least half of dy is zero, by a sample of 64 vectors spread over it (gradients
+// behind a max pool): a guess about speed only.
+bool sparse_sample(const lrn::Params& p, const float* dy) {
+  const int64_t n = p.length(), step = imax(kF, n / 64);
+  int64_t zeros = 0, seen = 0;
+  alignas(64) float lanes[kF];
+  for (int64_t i = 0; i < n; i += step) {
+    const int64_t valid = imin(kF, n - i);
+    V::storef(lanes, load_part(dy + i, valid));
+    for (int64_t l = 0; l < valid; ++l) zeros += lanes[l] == 0;
+    seen += valid;
+  }
+  return 2 * zeros >= seen;
+}
+
 // With the float32 power where a sample says the data goes past the series' range and the
 // power takes beta (as backward_nchw_walk). Where the series takes it, ISAs whose shifts cost
-// more than shifted loads (not Ops::kShiftBackwardSeries) go through the three stages.
+// more than shifted loads (not Ops::kShiftBackwardSeries) go through the three stages unless dy
+// is sparse: there the three stages' coarse check fails for most positions, each then redone in
+// float64, where this path looks again at each vector's own window and redoes only that vector.
 template <class Ops, int L, int R>
 void backward_nhwc_shift(const lrn::Params& p, const float* x, const float* dy, float* dx, const NhwcBackD& d,
                          float* work) {
   const BackF32 f = back_f32_of(p, !series_fits_sample(p, p.beta + 1, x));
   if (f.use_power) return backward_nhwc_shift_as<Ops, L, R, true>(p, x, dy, dx, d, f, work);
-  if constexpr (!Ops::kShiftBackwardSeries) return backward_nhwc_f32<L + R + 1>(p, x, dy, dx, d, work);
+  if constexpr (!Ops::kShiftBackwardSeries) {
+    if (!sparse_sample(p, dy)) return backward_nhwc_f32<L + R + 1>(p, x, dy, dx, d, work);
+  }
   backward_nhwc_shift_as<Ops, L, R, false>(p, x, dy, dx, d, f, work);
 }
 

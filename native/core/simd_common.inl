@@ -47,7 +47,7 @@ Beta beta_kind(double beta) {
 constexpr float kLowB = 0x1p-100f;
 constexpr float kHighB = 0x1p100f;
 
-// beta as hi + lo in float32, hi with 12 significant bits (for V::scale_pow).
+// beta as hi + lo in float32, hi with 12 significant bits (for scale_pow).
 void split_beta(double beta, float* hi, float* lo) {
   const float rounded = static_cast<float>(beta);
   uint32_t bits;
@@ -58,7 +58,7 @@ void split_beta(double beta, float* hi, float* lo) {
 }
 
 // On the float64-sum path, B rounded to float32 adds half a unit of 2^-24 times beta to the
-// result's error; up to this beta V::scale_pow (where it exists) keeps the total within the
+// result's error; up to this beta scale_pow (where V has it) keeps the total within the
 // contract's bound.
 constexpr double kMaxRoundedBBeta = 2;
 
@@ -105,7 +105,7 @@ struct Consts {
   Series series;  // on float64 sums rounded once to float32
   D k, a, neg_beta;
   F low, high;
-  // V::scale_pow on the rounded B: beta split, and B's range: inside [2^-100, 2^100] and keeping
+  // scale_pow on the rounded B: beta split, and B's range: inside [2^-100, 2^100] and keeping
   // 2^(-beta log2 B) within 2^-100 .. 2^100 (so the scaled power stays a normal float)
   F beta_hi, beta_lo, neg_beta_f, pow_low, pow_high;
   Beta beta;
@@ -173,6 +173,46 @@ LRN_INLINE F power_other(F x, D b_lo, D b_hi, D neg_beta) {
   return V::narrow(lo, hi);
 }
 
+// x * b^-beta for any beta up to 1, b in [2^-100, 2^100], on ISAs with a float32 power
+// (Ops::kPowF32); beta comes as hi + lo (hi with 12 significant bits, so hi * e is exact for b's
+// exponent e) and negated. b = 2^e m with m in [0.75, 1.5) (Ops::mant_exp); log2 m = u P(u^2),
+// u = (m - 1) / (m + 1) (Ops::reciprocal: an estimate and a Newton step, not a division where
+// the ISA has one), |u| <= 0.2, to u^11; then b^-beta = 2^n 2^g, n the integer nearest
+// -beta log2 b and g = (-hi e - n) - beta log2 m - lo e, |g| <= 0.5 + tiny, with no rounding at a
+// magnitude above |g|; 2^g by its Taylor series to degree 7, times 2^n (Ops::times_pow2). A few
+// units of 2^-24 (docs/kernels.md, "The float32 power").
+template <class Ops>
+LRN_INLINE F scale_pow(F x, F b, F hi, F lo, F neg_beta) {
+  const F one = V::setf(1.0f);
+  F m, e;
+  Ops::mant_exp(b, m, e);
+  const F u = V::mulf(V::subf(m, one), Ops::reciprocal(V::addf(m, one)));
+  const F z = V::mulf(u, u);
+  // The polynomials in Estrin's form: this is a long dependent chain, and shorter is faster.
+  constexpr float k2OverLn2 = 2.8853900817779268f;  // 2 / ln 2
+  auto c = [](float v) { return V::setf(v); };
+  const F z2 = V::mulf(z, z);
+  const F q0 = V::fmaf(c(k2OverLn2 / 3), z, c(k2OverLn2));
+  const F q1 = V::fmaf(c(k2OverLn2 / 7), z, c(k2OverLn2 / 5));
+  const F q2 = V::fmaf(c(k2OverLn2 / 11), z, c(k2OverLn2 / 9));
+  const F poly = V::fmaf(V::fmaf(q2, z2, q1), z2, q0);
+  const F log2m = V::mulf(u, poly);
+  // n needs only to be near -beta log2 b: u * 2/ln2 is log2 m within 0.01, so n does not wait
+  // for the polynomial.
+  const F n = Ops::round_nearest(V::mulf(neg_beta, V::fmaf(u, c(k2OverLn2), e)));
+  const F exact = V::fnmaf(hi, e, V::subf(V::zerof(), n));  // -hi*e - n, exactly
+  const F g = V::fnmaf(lo, e, V::fmaf(neg_beta, log2m, exact));
+  // 2^g = sum (g ln 2)^j / j! to degree 7, |g| <= 0.51.
+  const F g2 = V::mulf(g, g);
+  const F g4 = V::mulf(g2, g2);
+  const F p01 = V::fmaf(c(6.9314718055994531e-01f), g, c(1.0f));
+  const F p23 = V::fmaf(c(5.5504108664821580e-02f), g, c(2.4022650695910071e-01f));
+  const F p45 = V::fmaf(c(1.3333558146428443e-03f), g, c(9.6181291076284772e-03f));
+  const F p67 = V::fmaf(c(1.5252733804059841e-05f), g, c(1.5403530393381606e-04f));
+  const F p = V::fmaf(V::fmaf(p67, g2, p45), g4, V::fmaf(p23, g2, p01));
+  return V::mulf(x, Ops::times_pow2(p, n));
+}
+
 // x * B^(-beta) in float32 for the betas with a shortcut (B inside [2^-100, 2^100]).
 LRN_INLINE F power_f32(F x, F b, Beta beta) {
   switch (beta) {
@@ -195,7 +235,7 @@ LRN_INLINE F finish(F x, D s_lo, D s_hi, const Consts& c) {
   // rounded_b_power (other betas only): its range lies inside [low, high], so one check.
   if constexpr (Ops::kPowF32) {
     if (c.rounded_b_power && V::between(b, c.pow_low, c.pow_high)) {
-      return Ops::scale_pow(x, b, c.beta_hi, c.beta_lo, c.neg_beta_f);
+      return scale_pow<Ops>(x, b, c.beta_hi, c.beta_lo, c.neg_beta_f);
     }
   }
   if (V::between(b, c.low, c.high)) {

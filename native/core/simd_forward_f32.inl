@@ -19,7 +19,7 @@ struct Fast {
   Series series;  // on the float32 window sums
   F k, a, high, low_s, negligible;
   F s_limit;  // every S at most this (per vector, one compare) makes every lane safe
-  F beta_hi, beta_lo, neg_beta;  // for V::scale_pow: beta = hi + lo, hi with 12 significant bits
+  F beta_hi, beta_lo, neg_beta;  // for scale_pow: beta = hi + lo, hi with 12 significant bits
   Beta beta;
   bool f32_power;  // the power can be taken in float32 (else every vector is redone in float64)
   bool small_k;    // k too small to hide an imprecise S: check S for underflow too
@@ -51,11 +51,11 @@ Fast fast_of(const lrn::Params& p) {
           p.length() > V::kStripPrefetchBytes / static_cast<int64_t>(sizeof(float)), consts_of(p)};
 }
 
-// x * B^(-beta) on the fast paths: power_f32, or V::scale_pow for other betas where it exists.
+// x * B^(-beta) on the fast paths: power_f32, or scale_pow for other betas where V has it.
 template <class Ops = V>
 LRN_INLINE F power_fast(F x, F b, const Fast& f) {
   if constexpr (Ops::kPowF32) {
-    if (f.beta == Beta::Other) return Ops::scale_pow(x, b, f.beta_hi, f.beta_lo, f.neg_beta);
+    if (f.beta == Beta::Other) return scale_pow<Ops>(x, b, f.beta_hi, f.beta_lo, f.neg_beta);
   }
   return power_f32(x, b, f.beta);
 }

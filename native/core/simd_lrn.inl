@@ -19,8 +19,9 @@
 //
 // Accuracy: windows of up to 8 channels sum their squares in float32 (at most 8 roundings, a few
 // units in the last place at worst) when beta is 0, 0.5, 0.75 or 1, or any beta up to 1 where V
-// has a float32 power (kPowF32, scale_pow); wider windows and larger betas (which would amplify
-// the sum's error by beta) sum in float64. The power is taken in float32 on the float32 path, in
+// has a float32 power (kPowF32, and the primitives scale_pow uses: mant_exp, reciprocal,
+// round_nearest, times_pow2); wider windows and larger betas (which would amplify the sum's
+// error by beta) sum in float64. The power is taken in float32 on the float32 path, in
 // float64 vectors (exp(-beta ln B)) on the float64 one for betas up to 7, only when B is well
 // inside the float32 range; every other lane (huge, tiny, NaN, Inf, beta above 7) is finished in
 // float64 from the original values, so results stay within the float32 bound of docs/contract.md
