@@ -7,6 +7,8 @@
 // --scale multiplies the input (uniform(-2, 2)) by s: with s = 100 the window sums are far past
 // the range where the kernels' series replaces the power (a*S/k up to about 2^-5), so every
 // vector takes the general path.
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { lrn, lrnAsync, lrnBackward, setBackend, backend } from '../dist/index.mjs';
 import { fill } from './input.mjs';
 import { pinToOneCpu } from './pin.mjs';
@@ -22,16 +24,18 @@ const withThreads = process.argv.includes('--threads');
 const scaleAt = process.argv.indexOf('--scale');
 const scale = scaleAt > 0 ? Number(process.argv[scaleAt + 1]) : 1;
 
-/** The bench's input, times --scale. */
-function input(length) {
+/** The bench's input, times `scale`. */
+function input(length, scale) {
   const x = fill(length);
   if (scale !== 1) for (let i = 0; i < x.length; i++) x[i] *= scale;
   return x;
 }
 
-async function main() {
+/** The package's ratios on one kernel: rows of [layout, call, median us, ratio to the beta 0.75
+ *  forward of that layout], and the per-call time of a 1x8x4x4 call. */
+export async function measureRatios(kernel, scale = 1) {
   setBackend(kernel);
-  const x = input(96 * 55 * 55), dy = fill(x.length), out = new Float32Array(x.length);
+  const x = input(96 * 55 * 55, scale), dy = fill(x.length), out = new Float32Array(x.length);
   // What a backward pass behind ReLU and a max pool sees: x >= 0 with half of it 0, dy mostly 0.
   const reluX = x.map((v) => Math.max(v, 0)), sparseDy = dy.map((v, i) => (i % 4 === 0 ? v : 0));
   const rows = [];
@@ -48,15 +52,24 @@ async function main() {
     const sparse = await medianMicros(() => { lrnBackward(reluX, sparseDy, { shape, layout, out }); });
     rows.push([layout, 'backward, sparse (ReLU x, 3/4 of dy 0)', sparse, sparse / base]);
   }
-  console.log(`kernel ${backend().kernel}, 1x96x55x55 float32 into out, input uniform(-${2 * scale}, ${2 * scale}) (median us, ratio to the beta 0.75 forward)\n`);
-  console.log('| layout | call | median us | ratio |\n|---|---|---|---|');
-  for (const [layout, call, t, r] of rows) console.log(`| ${layout} | ${call} | ${t.toFixed(1)} | ${r.toFixed(2)}x |`);
   const small = fill(8 * 16), smallOut = new Float32Array(small.length);
   const tiny = () => { lrn(small, { shape: [1, 8, 4, 4], out: smallOut }); };
   // Warm: the JIT's optimized code, not its first tiers (the policy's one warm-up call is the
   // right thing for calls of a millisecond, not for a call of a microsecond).
   for (let i = 0; i < 100000; i++) tiny();
-  console.log(`\n1x8x4x4 into out: ${(await medianMicros(tiny)).toFixed(2)} us per call`);
+  return { kernel: backend().kernel, scale, rows, tinyMicros: await medianMicros(tiny) };
+}
+
+/** Prints measureRatios' result as a markdown table. */
+export function printRatios({ kernel, scale, rows, tinyMicros }) {
+  console.log(`kernel ${kernel}, 1x96x55x55 float32 into out, input uniform(-${2 * scale}, ${2 * scale}) (median us, ratio to the beta 0.75 forward)\n`);
+  console.log('| layout | call | median us | ratio |\n|---|---|---|---|');
+  for (const [layout, call, t, r] of rows) console.log(`| ${layout} | ${call} | ${t.toFixed(1)} | ${r.toFixed(2)}x |`);
+  console.log(`\n1x8x4x4 into out: ${tinyMicros.toFixed(2)} us per call`);
+}
+
+async function main() {
+  printRatios(await measureRatios(kernel, scale));
   if (!withThreads) return;
   const big = fill(32 * 96 * 55 * 55), bigOut = new Float32Array(big.length);
   for (const layout of ['NCHW', 'NHWC']) {
@@ -75,5 +88,6 @@ async function main() {
   }
 }
 
-// Threads need every CPU; the single-thread ratios run on one.
-if (withThreads || !pinToOneCpu()) await main();
+// Threads need every CPU; the single-thread ratios run on one. Imported (by run.mjs), nothing runs.
+const direct = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === resolve(process.argv[1]);
+if (direct && (withThreads || !pinToOneCpu())) await main();

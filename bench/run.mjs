@@ -1,9 +1,11 @@
-// npm run bench [-- --shapes 1x96x55x55,32x96x55x55] [--beta 0.75] [--rounds 3] [--quick] [--no-native] [--write]
+// npm run bench [-- --shapes 1x96x55x55,32x96x55x55] [--beta 0.75] [--rounds 3] [--quick] [--no-native] [--no-ratios] [--write]
 // --write also saves the report as bench/RESULTS.md and its chart as bench/results.svg.
 // Times every contender on the same float32 input in one process, in interleaved rounds so a
 // slow spell of the machine does not land on one contender only, checks that they agree, and
 // prints a markdown table: median and minimum ms per call over all rounds' samples, spread,
-// elements per second, and the speed-up of each contender over tfjs-backend-cpu and -wasm.
+// elements per second, and the speed-up of each contender over tfjs-backend-cpu and -wasm; then
+// the kernel core against oneDNN (bench/native.mjs) and each SIMD kernel's ratios of its other
+// calls to its beta 0.75 forward (bench/ratios.mjs), on the bench's input and on one 100x larger.
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -11,6 +13,8 @@ import { memcpy, onnxruntimeContenders, packageContenders, tfjsContenders } from
 import { barChart } from './chart.mjs';
 import { buildNativeBench, printNativeTable, runNativeBench } from './native.mjs';
 import { pinnedCpu, pinToOneCpu } from './pin.mjs';
+import { measureRatios, printRatios } from './ratios.mjs';
+import { backend, setBackend } from '../dist/index.mjs';
 import { fill } from './input.mjs';
 import { summarize, timeIt } from './timing.mjs';
 
@@ -21,6 +25,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '3' },
     quick: { type: 'boolean', default: false },
     'no-native': { type: 'boolean', default: false },
+    'no-ratios': { type: 'boolean', default: false },
     write: { type: 'boolean', default: false },
   },
 });
@@ -103,6 +108,18 @@ async function main() {
     const shapes = [...new Set([...args.shapes.split(','), '1x256x27x27'])].join(',');
     native = runNativeBench(shapes, ROUNDS, nativeBuild);
     printNativeTable(native, fmt);
+  }
+  if (!args['no-ratios']) {
+    setBackend('auto');
+    const simd = backend().available.filter((k) => k !== 'scalar' && k !== 'typescript');
+    if (simd.length > 0) console.log('\n### Ratios within each SIMD kernel (bench/ratios.mjs)');
+    for (const kernel of simd) {
+      for (const scale of [1, 100]) {
+        console.log('');
+        printRatios(await measureRatios(kernel, scale));
+      }
+    }
+    setBackend('auto');
   }
   console.log = log;
   if (args.write) write(report, rows, native);
