@@ -20,6 +20,22 @@ bool series_fits_sample(const lrn::Params& p, double beta, const float* x) {
 }
 
 
+// Whether at least half of dy is zero, by a sample of 64 vectors spread over it (gradients
+// behind a max pool): a guess about speed only.
+bool sparse_sample(const lrn::Params& p, const float* dy) {
+  const int64_t n = p.length(), step = imax(kF, n / 64);
+  int64_t zeros = 0, seen = 0;
+  alignas(64) float lanes[kF];
+  for (int64_t i = 0; i < n; i += step) {
+    const int64_t valid = imin(kF, n - i);
+    V::storef(lanes, load_part(dy + i, valid));
+    for (int64_t l = 0; l < valid; ++l) zeros += lanes[l] == 0;
+    seen += valid;
+  }
+  return 2 * zeros >= seen;
+}
+
+
 // ---- float64 vectors ---------------------------------------------------------------------
 
 // B^(-beta) for two double vectors (same formulas as portable::inv_pow, so the same results).
@@ -494,7 +510,8 @@ LRN_INLINE F back_dx_bounded(F x, F t1, F sum_t, F bound16, bool powered, const 
 }
 
 // Scratch of backward_strip_f32 for a strip of C channels: t and |t| between W - 1 zero rows
-// (the window's zeros past the edges), dy*B^(-beta) and whether it took the power, per channel.
+// (the window's zeros past the edges; |t| only where the check takes each window's own sum),
+// dy*B^(-beta) and whether it took the power, per channel.
 struct StripTerms {
   float* t;     // row c at t + (c + W - 1) * kF
   float* mag;   // likewise
@@ -515,12 +532,15 @@ StripTerms strip_terms_of(const lrn::Params& p, float* work) {
 
 // backward_strip in float32 (out of place only), in two passes down the channels so that neither
 // holds more than one window in registers: t, |t| and dy*B^(-beta) of every channel into
-// StripTerms, then dx of every channel from window sums of those. A row that fails its check is
+// StripTerms, then dx of every channel from window sums of those. `bounded`: the check first
+// takes the strip's whole sum |t| as the bound of each window's (cheaper: no |t| rows, and it
+// passes for most vectors of a dense dy), and a vector that fails looks again with its window's
+// own; with a sparse dy most would fail, so there each window's own sum is taken at once. A row that fails its check is
 // redone in float64 alone (backward_lanes_d); false when some window sum is past the ranges it
 // takes (the series, and with kPower the float32 power), the strip's outputs then not written.
 template <int W, bool kPartial, bool kPower>
 bool backward_strip_f32(const lrn::Params& p, const BackF32& f, const Consts& k, const BackSeries& bs, const Rows& in,
-                        const StripTerms& st, float* dxb, int64_t q0, int64_t valid) {
+                        const StripTerms& st, bool bounded, float* dxb, int64_t q0, int64_t valid) {
   const int64_t C = p.channels, S = p.spatial_size, L = p.before, R = p.after;
   const float* xb = in.x;
   const float* dyb = in.dy;
@@ -541,6 +561,7 @@ bool backward_strip_f32(const lrn::Params& p, const BackF32& f, const Consts& k,
   bool ok = true;
   float* const t_rows = st.t + (W - 1) * kF;
   float* const mag_rows = st.mag + (W - 1) * kF;
+  F total = V::zerof();  // bounded: the strip's sum |t| over every channel
   for (int64_t c = 0; c < C; ++c) {
     LRN_UNROLL
     for (int w = 0; w + 1 < W; ++w) sq[w] = sq[w + 1];
@@ -556,7 +577,8 @@ bool backward_strip_f32(const lrn::Params& p, const BackF32& f, const Consts& k,
     if (prefetch_after) __builtin_prefetch(dyb + c * rs + at + 2 * kF, 0, 2);
     const BackTerms terms = back_terms<kPower>(sum_tree<W>(sq), xc, dyc, f, ok);
     V::storef(t_rows + c * kF, terms.t);
-    V::storef(mag_rows + c * kF, V::absf(terms.t));
+    if (bounded) total = V::addf(total, V::absf(terms.t));
+    else V::storef(mag_rows + c * kF, V::absf(terms.t));
     V::storef(st.t1 + c * kF, terms.t1);
     if constexpr (kPower) st.powered[c] = terms.powered;
     if (!ok) return false;  // data past the series' range usually fails at once: stop early
@@ -564,21 +586,36 @@ bool backward_strip_f32(const lrn::Params& p, const BackF32& f, const Consts& k,
   constexpr int kMaxFailedRows = 32;  // more: the strip is redone whole
   int64_t failed[kMaxFailedRows];
   int failed_rows = 0;
+  int looks = 0;
+  // total's own roundings (C - 1 of them) covered by a factor.
+  const F bound = V::mulf(total, V::setf(static_cast<float>(1 + static_cast<double>(C) * 0x1p-23)));
+  const F bound16_series = V::fmaf(bound, f.scale, f.sub_series), bound16_powered = V::mulf(bound, f.scale);
   for (int64_t i = 0; i < C; ++i) {
-    // Rows i - R .. i + L of t and |t| (the mirrored window), W - 1 - L + (i - R) rows in.
+    // Rows i - R .. i + L of t and |t| (the mirrored window).
     const float* tw = t_rows + (i - R) * kF;
-    const float* mw = mag_rows + (i - R) * kF;
-    F tv[W], mv[W];
+    F tv[W];
     LRN_UNROLL
-    for (int w = 0; w < W; ++w) {
-      tv[w] = V::loadf(tw + w * kF);
-      mv[w] = V::loadf(mw + w * kF);
-    }
+    for (int w = 0; w < W; ++w) tv[w] = V::loadf(tw + w * kF);
     const bool centre_powered = kPower && st.powered[i];
     const F sub = centre_powered ? V::zerof() : f.sub_series;
-    const F mag16 = V::fmaf(sum_tree<W>(mv), f.scale, sub);  // the window's own sum |t|
+    const F x_i = load(xb + i * rs), t1 = V::loadf(st.t1 + i * kF), sum_t = sum_tree<W>(tv);
     bool row_ok = true;
-    const F out = back_dx(load(xb + i * rs), V::loadf(st.t1 + i * kF), sum_tree<W>(tv), mag16, centre_powered, f, row_ok);
+    F out;
+    if (bounded) {
+      out = back_dx_bounded(x_i, t1, sum_t, centre_powered ? bound16_powered : bound16_series, centre_powered, f,
+                            row_ok, looks, [&] {
+                              F mags[W];
+                              LRN_UNROLL
+                              for (int w = 0; w < W; ++w) mags[w] = V::absf(tv[w]);
+                              return V::fmaf(sum_tree<W>(mags), f.scale, sub);
+                            });
+    } else {
+      const float* mw = mag_rows + (i - R) * kF;
+      F mv[W];
+      LRN_UNROLL
+      for (int w = 0; w < W; ++w) mv[w] = V::loadf(mw + w * kF);
+      out = back_dx(x_i, t1, sum_t, V::fmaf(sum_tree<W>(mv), f.scale, sub), centre_powered, f, row_ok);
+    }
     if (!row_ok) {
       if (failed_rows == kMaxFailedRows) return false;
       failed[failed_rows++] = i;
@@ -606,6 +643,9 @@ void backward_nchw_walk(const lrn::Params& p, const float* x, const float* dy, f
   // whose parts could choose otherwise).
   const BackF32 f = back_f32_of(p, !series_fits_sample(p, p.beta + 1, x));
   const bool power = f.use_power;
+  // The strip's bound where the series takes the data and dy is dense (measured: with the power
+  // it fails often enough to cost more than it saves).
+  const bool bounded = !power && !sparse_sample(p, dy);
   // In place, each strip's inputs are copied first: a failure shows after outputs overwrote them.
   const bool in_place = dx == x || dx == dy;
   const StripTerms st = strip_terms_of(p, copy + 2 * C * kF);
@@ -623,12 +663,12 @@ void backward_nchw_walk(const lrn::Params& p, const float* x, const float* dy, f
         in = {copy, copy + C * kF, kF, 0};
       }
       if (q0 < full) {
-        const bool done = power ? backward_strip_f32<W, false, true>(p, f, k, bs, in, st, dx + base, q0, kF)
-                                : backward_strip_f32<W, false, false>(p, f, k, bs, in, st, dx + base, q0, kF);
+        const bool done = power ? backward_strip_f32<W, false, true>(p, f, k, bs, in, st, bounded, dx + base, q0, kF)
+                                : backward_strip_f32<W, false, false>(p, f, k, bs, in, st, bounded, dx + base, q0, kF);
         if (!done) backward_strip<W, false>(p, k, bs, in, dx + base, q0, kF);
       } else {
-        const bool done = power ? backward_strip_f32<W, true, true>(p, f, k, bs, in, st, dx + base, q0, valid)
-                                : backward_strip_f32<W, true, false>(p, f, k, bs, in, st, dx + base, q0, valid);
+        const bool done = power ? backward_strip_f32<W, true, true>(p, f, k, bs, in, st, bounded, dx + base, q0, valid)
+                                : backward_strip_f32<W, true, false>(p, f, k, bs, in, st, bounded, dx + base, q0, valid);
         if (!done) backward_strip<W, true>(p, k, bs, in, dx + base, q0, valid);
       }
     }
@@ -949,21 +989,6 @@ void backward_nhwc_shift_as(const lrn::Params& p, const float* x, const float* d
       copy_floats(dx + at, buf, C);
     }
   }
-}
-
-// Whether at least half of dy is zero, by a sample of 64 vectors spread over it (gradients
-// behind a max pool): a guess about speed only.
-bool sparse_sample(const lrn::Params& p, const float* dy) {
-  const int64_t n = p.length(), step = imax(kF, n / 64);
-  int64_t zeros = 0, seen = 0;
-  alignas(64) float lanes[kF];
-  for (int64_t i = 0; i < n; i += step) {
-    const int64_t valid = imin(kF, n - i);
-    V::storef(lanes, load_part(dy + i, valid));
-    for (int64_t l = 0; l < valid; ++l) zeros += lanes[l] == 0;
-    seen += valid;
-  }
-  return 2 * zeros >= seen;
 }
 
 // With the float32 power where a sample says the data goes past the series' range and the
