@@ -32,6 +32,7 @@ struct Mapping {
 constexpr size_t kHuge = size_t{2} << 20;
 constexpr size_t kPoolBytes = size_t{256} << 20;         // most memory the pool keeps mapped
 constexpr size_t kOutstandingBytes = size_t{512} << 20;  // most memory handed out, not yet released
+constexpr size_t kOwnMappingBytes = size_t{32} << 20;    // glibc's largest mmap threshold
 // Largest output mapped here: every runtime's external buffers take 2 GiB (Node 20: 4 GiB).
 constexpr double kLargestBytes = double(size_t{2} << 30);
 
@@ -93,9 +94,11 @@ napi_value undefined(napi_env env) {
 }
 
 // Past the cap: an ordinary array, which V8 frees at its next collection even in a synchronous
-// loop, with its whole 2 MiB blocks marked MADV_HUGEPAGE (a hint about faults only; nothing here
-// touches the memory or keeps its address): a synchronous loop of 32x96x55x55 calls then pays for
-// 2 MiB faults, not 4 KiB ones (docs/memory.md). Undefined if the array cannot be made here.
+// loop. From 32 MiB up (glibc maps such blocks on their own and unmaps them when freed, so the
+// hint cannot outlive the array) its whole 2 MiB blocks are marked MADV_HUGEPAGE, a hint about
+// faults only (nothing here touches the memory or keeps its address): a synchronous loop of
+// 32x96x55x55 calls then pays for 2 MiB faults, not 4 KiB ones (docs/memory.md). Undefined if
+// the array cannot be made here.
 napi_value ordinary(napi_env env, bool float64, size_t count, size_t bytes) {
   void* data = nullptr;
   napi_value buffer, array;
@@ -109,7 +112,7 @@ napi_value ordinary(napi_env env, bool float64, size_t count, size_t bytes) {
   }
   const uintptr_t first = (reinterpret_cast<uintptr_t>(data) + kHuge - 1) & ~(kHuge - 1);
   const uintptr_t last = (reinterpret_cast<uintptr_t>(data) + bytes) & ~(kHuge - 1);
-  if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+  if (bytes >= kOwnMappingBytes && last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
   if (napi_create_typedarray(env, float64 ? napi_float64_array : napi_float32_array, count, buffer, 0, &array) != napi_ok) {
     return undefined(env);
   }

@@ -99,7 +99,7 @@ struct V {
     return _mm256_mul_ps(x, _mm256_fmadd_ps(f, c, f));
   }
   // The float32 power (scale_pow, simd_common.inl) from the float's bits: b = 2^e m with m in
-  // [0.75, 1.5) by moving the exponent field's origin to 0.75's, rcp_ps and a Newton step, and
+  // [0.75, 1.5) by moving the exponent field's origin to 0.75's, a division for 1/(m + 1), and
   // 2^n added to the exponent field (the power stays inside [2^-100, 2^100]).
   static constexpr bool kPowF32 = true;
   static void mant_exp(F b, F& m, F& e) {
@@ -107,10 +107,9 @@ struct V {
     e = _mm256_cvtepi32_ps(_mm256_srai_epi32(from, 23));
     m = _mm256_castsi256_ps(_mm256_add_epi32(_mm256_and_si256(from, _mm256_set1_epi32(0x007FFFFF)), _mm256_set1_epi32(0x3F400000)));
   }
-  static F reciprocal(F d) {
-    const F r0 = _mm256_rcp_ps(d);
-    return _mm256_mul_ps(r0, _mm256_fnmadd_ps(d, r0, _mm256_set1_ps(2.0f)));
-  }
+  // A division: rcp_ps and one Newton step would leave up to 2.25 units of 2^-24 (by rcp_ps's
+  // specified 1.5 x 2^-12, which differs between vendors), up to 1.8 units more in the power.
+  static F reciprocal(F d) { return _mm256_div_ps(_mm256_set1_ps(1.0f), d); }
   static F round_nearest(F v) { return _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
   static F times_pow2(F p, F n) {
     return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p), _mm256_slli_epi32(_mm256_cvtps_epi32(n), 23)));

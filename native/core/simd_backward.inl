@@ -537,7 +537,8 @@ StripTerms strip_terms_of(const lrn::Params& p, float* work) {
 // passes for most vectors of a dense dy), and a vector that fails looks again with its window's
 // own; with a sparse dy most would fail, so there each window's own sum is taken at once. A row that fails its check is
 // redone in float64 alone (backward_lanes_d); false when some window sum is past the ranges it
-// takes (the series, and with kPower the float32 power), the strip's outputs then not written.
+// takes (the series, and with kPower the float32 power) or too many vectors failed, the strip's
+// outputs then incomplete (the caller redoes the strip in float64).
 template <int W, bool kPartial, bool kPower>
 bool backward_strip_f32(const lrn::Params& p, const BackF32& f, const Consts& k, const BackSeries& bs, const Rows& in,
                         const StripTerms& st, bool bounded, float* dxb, int64_t q0, int64_t valid) {
