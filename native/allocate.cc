@@ -36,6 +36,10 @@ constexpr size_t kOwnMappingBytes = size_t{32} << 20;    // glibc's largest mmap
 // Largest output mapped here: every runtime's external buffers take 2 GiB (Node 20: 4 GiB).
 constexpr double kLargestBytes = double(size_t{2} << 30);
 
+// p rounded down, or up, to a 2 MiB boundary.
+unsigned char* huge_down(uintptr_t p) { return reinterpret_cast<unsigned char*>(p & ~(kHuge - 1)); }
+unsigned char* huge_up(void* p) { return huge_down(reinterpret_cast<uintptr_t>(p) + kHuge - 1); }
+
 std::mutex mutex;  // guards everything below; shared by every environment (worker) of the process
 std::vector<Mapping> pool;
 size_t pooled_bytes = 0;
@@ -82,7 +86,7 @@ Mapping take(size_t mapped) {
     outstanding_bytes -= mapped;
     return {nullptr, 0};
   }
-  auto* start = reinterpret_cast<unsigned char*>((reinterpret_cast<uintptr_t>(base) + kHuge - 1) & ~(kHuge - 1));
+  unsigned char* start = huge_up(base);
   madvise(start, mapped - static_cast<size_t>(start - static_cast<unsigned char*>(base)), MADV_HUGEPAGE);
   return {base, mapped};
 }
@@ -93,6 +97,25 @@ napi_value undefined(napi_env env) {
   return u;
 }
 
+// Undefined, clearing the exception a failed buffer creation may leave pending.
+napi_value gave_up(napi_env env) {
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+    napi_value ignored;
+    napi_get_and_clear_last_exception(env, &ignored);
+  }
+  return undefined(env);
+}
+
+// A Float64Array or Float32Array of `count` elements over `buffer`, or undefined.
+napi_value typed_array(napi_env env, bool float64, size_t count, napi_value buffer) {
+  napi_value array;
+  if (napi_create_typedarray(env, float64 ? napi_float64_array : napi_float32_array, count, buffer, 0, &array) != napi_ok) {
+    return undefined(env);
+  }
+  return array;
+}
+
 // Past the cap: an ordinary array, which V8 frees at its next collection even in a synchronous
 // loop. From 32 MiB up (glibc maps such blocks on their own and unmaps them when freed, so the
 // hint cannot outlive the array) its whole 2 MiB blocks are marked MADV_HUGEPAGE, a hint about
@@ -101,22 +124,12 @@ napi_value undefined(napi_env env) {
 // the array cannot be made here.
 napi_value ordinary(napi_env env, bool float64, size_t count, size_t bytes) {
   void* data = nullptr;
-  napi_value buffer, array;
-  if (napi_create_arraybuffer(env, bytes, &data, &buffer) != napi_ok) {
-    bool pending = false;
-    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
-      napi_value ignored;
-      napi_get_and_clear_last_exception(env, &ignored);
-    }
-    return undefined(env);
-  }
-  const uintptr_t first = (reinterpret_cast<uintptr_t>(data) + kHuge - 1) & ~(kHuge - 1);
-  const uintptr_t last = (reinterpret_cast<uintptr_t>(data) + bytes) & ~(kHuge - 1);
-  if (bytes >= kOwnMappingBytes && last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
-  if (napi_create_typedarray(env, float64 ? napi_float64_array : napi_float32_array, count, buffer, 0, &array) != napi_ok) {
-    return undefined(env);
-  }
-  return array;
+  napi_value buffer;
+  if (napi_create_arraybuffer(env, bytes, &data, &buffer) != napi_ok) return gave_up(env);
+  unsigned char* first = huge_up(data);
+  unsigned char* last = huge_down(reinterpret_cast<uintptr_t>(data) + bytes);
+  if (bytes >= kOwnMappingBytes && last > first) madvise(first, static_cast<size_t>(last - first), MADV_HUGEPAGE);
+  return typed_array(env, float64, count, buffer);
 }
 
 }  // namespace
@@ -127,25 +140,16 @@ napi_value output(napi_env env, bool float64, double length) {
   const size_t count = static_cast<size_t>(length), bytes = count * element;
   const Mapping m = take((bytes + kHuge - 1) / kHuge * kHuge + kHuge);
   if (m.base == nullptr) return ordinary(env, float64, count, bytes);
-  auto* start = reinterpret_cast<unsigned char*>((reinterpret_cast<uintptr_t>(m.base) + kHuge - 1) & ~(kHuge - 1));
   auto* mapping = new Mapping(m);
-  napi_value buffer, array;
+  napi_value buffer;
   // Once the buffer exists (or its creation failed: the runtime then calls `release` itself), the
   // mapping belongs to `release`; it is never freed here.
-  if (napi_create_external_arraybuffer(env, start, bytes, release, mapping, &buffer) != napi_ok) {
-    bool pending = false;
-    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
-      napi_value ignored;
-      napi_get_and_clear_last_exception(env, &ignored);
-    }
-    return undefined(env);
+  if (napi_create_external_arraybuffer(env, huge_up(m.base), bytes, release, mapping, &buffer) != napi_ok) {
+    return gave_up(env);
   }
   int64_t ignored;
   napi_adjust_external_memory(env, static_cast<int64_t>(m.bytes), &ignored);
-  if (napi_create_typedarray(env, float64 ? napi_float64_array : napi_float32_array, count, buffer, 0, &array) != napi_ok) {
-    return undefined(env);
-  }
-  return array;
+  return typed_array(env, float64, count, buffer);
 }
 #else
 napi_value output(napi_env env, bool, double) {

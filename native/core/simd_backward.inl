@@ -2,36 +2,39 @@
 // vectors. A part of simd_lrn.inl: included inside its anonymous namespace, after the parts listed
 // before it there; see that file for V and the accuracy rules.
 
-// Whether the series for `beta` (float32 sums of W terms) likely covers the data: 64 vectors
-// spread over the input, each square times W under its limit. A guess about speed only: the
-// float32 backward redoes each strip or position past the series' range in float64, after
-// having computed it once in vain.
+// The samples the backward guesses its route from (about speed only): 64 vectors spread over
+// `data`, each passed to keep(v, valid) with its `valid` lanes (the rest zero) until it returns
+// false; true when none did.
+template <class Keep>
+bool each_sampled_vector(const lrn::Params& p, const float* data, Keep keep) {
+  const int64_t n = p.length(), step = imax(kF, n / 64);
+  for (int64_t i = 0; i < n; i += step) {
+    if (!keep(load_part(data + i, n - i), imin(kF, n - i))) return false;
+  }
+  return true;
+}
+
+// Whether the series for `beta` (float32 sums of W terms) likely covers the data: each sampled
+// square times W under its limit. The float32 backward redoes each strip or position past the
+// series' range in float64, after having computed it once in vain.
 bool series_fits_sample(const lrn::Params& p, double beta, const float* x) {
   const int64_t W = p.before + p.after + 1;
   const lrn::series::Series s = lrn::series::small_sum_series(p.k, p.a, beta, 0x1p-24, static_cast<int>(W + 1));
   if (!s.usable) return false;
   const F max_square = V::setf(static_cast<float>(s.s_limit / static_cast<double>(W)));
-  const int64_t n = p.length(), step = imax(kF, n / 64);
-  for (int64_t i = 0; i < n; i += step) {
-    const F v = load_part(x + i, n - i);
-    if (!V::all(V::le(V::mulf(v, v), max_square))) return false;
-  }
-  return true;
+  return each_sampled_vector(p, x, [&](F v, int64_t) { return V::all(V::le(V::mulf(v, v), max_square)); });
 }
 
-
-// Whether at least half of dy is zero, by a sample of 64 vectors spread over it (gradients
-// behind a max pool): a guess about speed only.
+// Whether at least half of the sampled dy is zero (gradients behind a max pool).
 bool sparse_sample(const lrn::Params& p, const float* dy) {
-  const int64_t n = p.length(), step = imax(kF, n / 64);
   int64_t zeros = 0, seen = 0;
-  alignas(64) float lanes[kF];
-  for (int64_t i = 0; i < n; i += step) {
-    const int64_t valid = imin(kF, n - i);
-    V::storef(lanes, load_part(dy + i, valid));
+  each_sampled_vector(p, dy, [&](F v, int64_t valid) {
+    alignas(64) float lanes[kF];
+    V::storef(lanes, v);
     for (int64_t l = 0; l < valid; ++l) zeros += lanes[l] == 0;
     seen += valid;
-  }
+    return true;
+  });
   return 2 * zeros >= seen;
 }
 
@@ -535,10 +538,10 @@ StripTerms strip_terms_of(const lrn::Params& p, float* work) {
 // StripTerms, then dx of every channel from window sums of those. `bounded`: the check first
 // takes the strip's whole sum |t| as the bound of each window's (cheaper: no |t| rows, and it
 // passes for most vectors of a dense dy), and a vector that fails looks again with its window's
-// own; with a sparse dy most would fail, so there each window's own sum is taken at once. A row that fails its check is
-// redone in float64 alone (backward_lanes_d); false when some window sum is past the ranges it
-// takes (the series, and with kPower the float32 power) or too many vectors failed, the strip's
-// outputs then incomplete (the caller redoes the strip in float64).
+// own; with a sparse dy most would fail, so there each window's own sum is taken at once. A row
+// that fails its check is redone in float64 alone (backward_lanes_d); false when some window
+// sum is past the ranges it takes (the series, and with kPower the float32 power) or too many
+// rows failed, the strip's outputs then incomplete (the caller redoes the strip in float64).
 template <int W, bool kPartial, bool kPower>
 bool backward_strip_f32(const lrn::Params& p, const BackF32& f, const Consts& k, const BackSeries& bs, const Rows& in,
                         const StripTerms& st, bool bounded, float* dxb, int64_t q0, int64_t valid) {
