@@ -41,6 +41,7 @@ struct V {
   static F fnmaf(F a, F b, F c) { return _mm256_fnmadd_ps(a, b, c); }  // c - a*b
   static F subf(F a, F b) { return _mm256_sub_ps(a, b); }
   static F maxf(F a, F b) { return _mm256_max_ps(a, b); }
+  static F minf(F a, F b) { return _mm256_min_ps(a, b); }
   static F absf(F a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
   // Every lane: the sum of v's lanes.
   static F total(F v) {

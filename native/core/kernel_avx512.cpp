@@ -42,6 +42,7 @@ struct V {
   static F fnmaf(F a, F b, F c) { return _mm512_fnmadd_ps(a, b, c); }  // c - a*b
   static F subf(F a, F b) { return _mm512_sub_ps(a, b); }
   static F maxf(F a, F b) { return _mm512_max_ps(a, b); }
+  static F minf(F a, F b) { return _mm512_min_ps(a, b); }
   static F absf(F a) { return _mm512_abs_ps(a); }
   // Every lane: the sum of v's lanes (a tree of shuffles, no trip through scalars).
   static F total(F v) {

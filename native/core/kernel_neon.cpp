@@ -40,6 +40,7 @@ struct V {
   static F fnmaf(F a, F b, F c) { return vfmsq_f32(c, a, b); }  // c - a*b
   static F subf(F a, F b) { return vsubq_f32(a, b); }
   static F maxf(F a, F b) { return vmaxq_f32(a, b); }
+  static F minf(F a, F b) { return vminq_f32(a, b); }
   static F absf(F a) { return vabsq_f32(a); }
   // Every lane: the sum of v's lanes.
   static F total(F v) { return vdupq_n_f32(vaddvq_f32(v)); }

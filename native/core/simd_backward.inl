@@ -417,10 +417,13 @@ BackF32 back_f32_of(const lrn::Params& p, bool power_allowed) {
   const double q_max = lrn::portable::inv_pow(p.k, p.beta + 1);
   const double q_big = q_max > 1 ? q_max : 1;
   const bool below_resolution = s.usable && 2 * p.a * p.beta * __builtin_sqrt(s.s_limit) * W * q_big <= 0.25;
-  const bool use_power = power_allowed && float32_power(p.beta);
+  const bool exact_enough = float32_exact_enough(p.k) && float32_exact_enough(p.a) && float32_exact_enough(2 * p.a * p.beta);
+  const bool use_power = exact_enough && power_allowed && float32_power(p.beta);
   const double scale = use_power ? ((p.beta + 1) * 5 + 10) / 160 : 1.0 / 16;
   const float sub = static_cast<float>(W * q_big * 0x1p-131);
-  return {series_vectors(s),
+  Series q = series_vectors(s);
+  if (!exact_enough) q.limit = V::setf(-1.0f);  // no vector passes: float64 takes them all
+  return {q,
           fast_of(p),
           use_power,
           V::setf(static_cast<float>(p.k)),
@@ -464,52 +467,65 @@ LRN_INLINE BackTerms back_terms(F s, F x, F dy, const BackF32& f, bool& ok) {
 // the window's sum |t| (or a bound of it) times BackF32::scale, plus the subnormal share, and
 // |cx| * mag16 <= |t1| + |cx * sum_t| is the check above. Where x == 0 term2 is exactly 0 and
 // every lane passes; with dy == 0 too (sparse gradients behind a max pool, ReLU zeros in x) dx
-// is exactly 0.
-LRN_INLINE F quick_excess(F cx_abs, F sum_t, F mag16) { return V::mulf(cx_abs, V::subf(mag16, V::absf(sum_t))); }
+// is exactly 0. cx_err stands for |cx| in the error: at least 2^-125 where x != 0, since a cx
+// rounded to a subnormal or to 0 is off by up to 2^-150 (cx_err_of; docs/float32-ranges.md).
+LRN_INLINE F quick_excess(F cx_abs, F cx_err, F sum_t, F mag16) {
+  return V::fnmaf(cx_abs, V::absf(sum_t), V::mulf(cx_err, mag16));
+}
+
+// |cx| for the check's error term: |cx|, or 2^-125 where x != 0 and |cx| is below that (|x| 2^25
+// is at least 2^-124 for any nonzero float32 x, and 0 for x == 0, whose term2 is exact).
+LRN_INLINE F cx_err_of(F cx_abs, F x) {
+  return V::maxf(cx_abs, V::minf(V::mulf(V::absf(x), V::setf(0x1p25f)), V::setf(0x1p-125f)));
+}
 
 // quick_excess, plus for a vector that took the power the subnormal share |cx| * sub where some
 // lane's |cx| is above cx_small (a rare branch: x that large; the product can be subnormal,
 // which is slow, and the hot path never forms it).
-LRN_INLINE F excess_of(F cx_abs, F sum_t, F mag16, bool powered, const BackF32& f) {
-  const F e = quick_excess(cx_abs, sum_t, mag16);
-  if (powered && !V::all(V::le(cx_abs, f.cx_small))) return V::fmaf(cx_abs, f.sub, e);
+LRN_INLINE F excess_of(F cx_abs, F cx_err, F sum_t, F mag16, bool powered, const BackF32& f) {
+  const F e = quick_excess(cx_abs, cx_err, sum_t, mag16);
+  if (powered && !V::all(V::le(cx_err, f.cx_small))) return V::fmaf(cx_err, f.sub, e);
   return e;
 }
 
-// |t1| for the check, NaN where t1 overflowed float32 (dy near the top of float32's range, whose
-// dx may well be finite): every comparison with it fails, and float64 redoes the lane. One FMA,
-// as inf * 0 is NaN.
-LRN_INLINE F t1_abs_of(F t1) {
-  const F a = V::absf(t1);
-  return V::fmaf(a, V::zerof(), a);
-}
+// The excess made NaN where dx is not finite, so that the check fails there: an infinity or NaN
+// in t1, t, their window sum or cx (dy, x or the product near float32's largest), while the
+// float64 reference's dx may well be finite; float64 redoes such lanes. One FMA: dx * 0 is 0 for
+// a finite dx, NaN otherwise.
+LRN_INLINE F unless_finite(F excess, F dx) { return V::fmaf(dx, V::zerof(), excess); }
 
 // dx of one vector; ok cleared when a lane fails the check. mag16: the window's sum |t| scaled,
 // plus the subnormal share.
 LRN_INLINE F back_dx(F x, F t1, F sum_t, F mag16, bool powered, const BackF32& f, bool& ok) {
   const F cx = V::mulf(f.two_a_beta, x);
-  ok &= V::all(V::le(excess_of(V::absf(cx), sum_t, mag16, powered, f), t1_abs_of(t1)));
-  return V::fnmaf(cx, sum_t, t1);
+  const F cx_abs = V::absf(cx);
+  const F dx = V::fnmaf(cx, sum_t, t1);
+  const F excess = excess_of(cx_abs, cx_err_of(cx_abs, x), sum_t, mag16, powered, f);
+  ok &= V::all(V::le(unless_finite(excess, dx), V::absf(t1)));
+  return dx;
 }
 
 // A vector that failed with a bound of its windows' sums |t|, looked at with their own sums.
-__attribute__((noinline)) bool back_lanes_ok(F cx_abs, F t1_abs, F sum_t, F exact16, bool powered, const BackF32& f) {
-  return V::all(V::le(excess_of(cx_abs, sum_t, exact16, powered, f), t1_abs));
+__attribute__((noinline)) bool back_lanes_ok(F cx_abs, F cx_err, F t1_abs, F sum_t, F exact16, bool powered,
+                                             const BackF32& f) {
+  return V::all(V::le(excess_of(cx_abs, cx_err, sum_t, exact16, powered, f), t1_abs));
 }
 
 // back_dx with bound16 from a bound of the window's sum |t|, cheaper to have; a vector that fails
-// with it is looked at again with exact16(), from the window's own.
-// looks counts those second looks.
+// with it is looked at again with exact16(), from the window's own (a dx that is not finite
+// fails both looks). looks counts those second looks.
 template <class Exact16>
 LRN_INLINE F back_dx_bounded(F x, F t1, F sum_t, F bound16, bool powered, const BackF32& f, bool& ok, int& looks,
                              Exact16 exact16) {
   const F cx = V::mulf(f.two_a_beta, x);
-  const F cx_abs = V::absf(cx), t1_abs = t1_abs_of(t1);
-  if (!V::all(V::le(excess_of(cx_abs, sum_t, bound16, powered, f), t1_abs))) {
+  const F cx_abs = V::absf(cx), t1_abs = V::absf(t1), cx_err = cx_err_of(cx_abs, x);
+  const F dx = V::fnmaf(cx, sum_t, t1);
+  if (!V::all(V::le(unless_finite(excess_of(cx_abs, cx_err, sum_t, bound16, powered, f), dx), t1_abs))) {
     ++looks;
-    ok &= back_lanes_ok(cx_abs, t1_abs, sum_t, exact16(), powered, f);
+    ok &= V::all(V::le(unless_finite(V::zerof(), dx), t1_abs)) &&
+          back_lanes_ok(cx_abs, cx_err, t1_abs, sum_t, exact16(), powered, f);
   }
-  return V::fnmaf(cx, sum_t, t1);
+  return dx;
 }
 
 // Scratch of backward_strip_f32 for a strip of C channels: t and |t| between W - 1 zero rows

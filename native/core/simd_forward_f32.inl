@@ -15,6 +15,14 @@ bool float32_power(double beta) {
   return beta_kind(beta) != Beta::Other || (V::kPowF32 && beta <= kMaxFloat32OtherBeta);
 }
 
+// v rounded to float32 is v's own value within float32's relative precision: 0 exactly, or a
+// normal number. The float32 paths multiply by k, a and 2*a*beta rounded to float32; where one is
+// subnormal, rounds to 0 or overflows, they are not used (docs/float32-ranges.md).
+bool float32_exact_enough(double v) {
+  const float f = static_cast<float>(v);
+  return v == 0 || (__builtin_isfinite(f) && __builtin_fabsf(f) >= 0x1p-126f);
+}
+
 struct Fast {
   Series series;  // on the float32 window sums
   F k, a, high, low_s, negligible;
@@ -33,7 +41,7 @@ Fast fast_of(const lrn::Params& p) {
   // B <= 2^100 follows from S <= (2^100 - k) / a. Otherwise s_limit is -1: no vector passes the
   // quick check and fast_ok decides.
   const bool small_k = !(p.k >= 0x1p-90 && p.a <= p.k * 0x1p64);
-  const bool f32_power = float32_power(p.beta);
+  const bool f32_power = float32_power(p.beta) && float32_exact_enough(p.k) && float32_exact_enough(p.a);
   float s_limit = -1;
   if (!small_k && f32_power) {
     const double limit = p.a > 0 ? (0x1p100 - p.k) / p.a : 0x1p100;

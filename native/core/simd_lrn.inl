@@ -6,7 +6,7 @@
 // (widen each half of an F to D), narrow(D, D) -> F, setf/setd, addd/subd/muld/divd/sqrtd,
 // fmad(a, b, c) = a*b + c, loadd/stored, addf/mulf/divf/sqrtf/fmaf/absf, rsqrtf (~1 ulp), scale_m075
 // (x * b^-0.75, a few units of 2^-24), load_n/store_n and load_nd/store_nd (floats, doubles:
-// the first n lanes only; loads zero the rest), zerof, maxf, between(F, lo, hi) (all lanes inside, false for NaN), masks M with
+// the first n lanes only; loads zero the rest), zerof, maxf, minf, between(F, lo, hi) (all lanes inside, false for NaN), masks M with
 // ge/le/lt, and_/or_, all; kStripRegisters (vector registers an NCHW strip keeps squares in) and
 // kStripPrefetchBytes (inputs above it: NCHW strips prefetch their rows); kShiftInRegisters, and when true
 // shift_in_low<j>(cur, prev) / shift_in_high<j>(next, cur) (lanes of two vectors shifted by j).

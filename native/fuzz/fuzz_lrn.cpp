@@ -10,7 +10,7 @@
 // the remaining bytes fill x and dy, and every kernel's forward and backward, float32 and
 // float64, out of place and in place, is checked against the element-by-element reference of
 // ../test/reference.h within the kernels' accuracy contract (for every input: finite or not,
-// subnormal to huge; but see cx_gap). Any violation prints the case and aborts.
+// subnormal to huge). Any violation prints the case and aborts.
 //
 // Input layout (make_corpus.py writes seeds in it; missing bytes read as 0):
 //   form      byte: < 248: layout = bit 0, region = bit 1; else two bytes follow: layout and
@@ -296,11 +296,6 @@ int64_t first_difference(const T* a, const T* b, int64_t n) {
   return -1;
 }
 
-// The kernels' one known gap (native/core, float32 backward): where cx = 2*a*beta*x rounds to a
-// float32 subnormal or to 0 while x is not 0, term2 = cx * sum t loses bits that the per-vector
-// check does not count. Such elements' float32 gradients are not checked.
-bool cx_gap(const lrn::Params& p, float x) { return x != 0 && std::fabs(2 * p.a * p.beta * x) < 0x1p-126; }
-
 // Checks one element type: forward and backward, out of place and in place (y == x; dx == dy,
 // dx == x).
 template <class T>
@@ -332,7 +327,6 @@ void check_type(const Case& c, const T* x, const T* dy, size_t offset, void* wor
   const char* b_name = sizeof(T) == 4 ? "backward f32" : "backward f64";
   backward_call(x, dy, y.p);
   for (int64_t i = 0; i < n; ++i) {
-    if (sizeof(T) == 4 && cx_gap(p, static_cast<float>(x[i]))) continue;
     if (!lrn::reference::backward_ok(y.p[i], g_ref, i)) wrong(c, b_name, i, y.p[i], g_ref.dx[i], x, dy);
   }
   if (first_difference(x, x_copy.data(), n) >= 0 || first_difference(dy, dy_copy.data(), n) >= 0) {

@@ -136,24 +136,12 @@ void fail(const char* kernel, const char* what, const Case& c, int64_t i, double
   }
 }
 
-void check(const lrn::Kernel& k, Case& c, Rng& r) {
-  bind(c);
+// Checks kernel k on one case's data (x and dy: its n elements, `offset` floats into their arrays).
+// backward: whether the backward is checked too.
+void check_data(const lrn::Kernel& k, const Case& c, float* x, float* dy, size_t offset, bool backward) {
   const lrn::Params& p = c.p;
   const int64_t n = p.length();
-  const size_t offset = static_cast<size_t>(r.below(4));  // unaligned on purpose
-  Aligned xa, ya, da, ga, ia;
-  float* x = xa.f32(n + 8, offset);
-  float* dy = da.f32(n + 8, offset);
-  for (int64_t i = 0; i < n; ++i) x[i] = value(r, c.values);
-  // Sparse gradients (most dy zero, as behind a max pool) meet the zeros of x (ReLU).
-  const Values dy_values = c.values == Values::Zeros ? Values::Zeros : Values::Unit;
-  for (int64_t i = 0; i < n; ++i) dy[i] = value(r, dy_values);
-  if (c.values == Values::Cancel) {
-    for (int64_t i = 0; i < n; ++i) {
-      const int64_t channel = p.layout == lrn::Layout::NHWC ? i % p.channels : i / p.spatial_size % p.channels;
-      dy[i] = channel % 2 == 0 ? 0.0f : static_cast<float>((channel / 2 % 2 == 0 ? 1 : -1) * (1 + r.unit() * 1e-3));
-    }
-  }
+  Aligned ya, ga, ia;
   std::vector<double> x64(x, x + n), dy64(dy, dy + n);
   std::vector<unsigned char> work(std::max(k.workspace_bytes(p), lrn::portable::workspace_bytes(p)) + 64);
   void* w = work.data() + (64 - reinterpret_cast<uintptr_t>(work.data()) % 64) % 64;
@@ -178,7 +166,7 @@ void check(const lrn::Kernel& k, Case& c, Rng& r) {
 
   // Backward against the reference, with the bound of docs/contract.md, "Accuracy",
   // 1e-5 * (|term1| + |term2|) (float64: see reference.h).
-  if (c.values == Values::Huge || c.values == Values::Mixed) return;
+  if (!backward) return;
   const lrn::reference::Gradient g = lrn::reference::backward(p, x64.data(), dy64.data());
   float* dx = ga.f32(n + 8, offset);
   k.backward_f32(p, x, dy, dx, w);
@@ -213,6 +201,124 @@ void check(const lrn::Kernel& k, Case& c, Rng& r) {
   if (std::memcmp(inplace, dx, n * sizeof(float)) != 0) fail(k.name, "backward in place (x)", c, 0, 0, 0);
 }
 
+void check(const lrn::Kernel& k, Case& c, Rng& r) {
+  bind(c);
+  const lrn::Params& p = c.p;
+  const int64_t n = p.length();
+  const size_t offset = static_cast<size_t>(r.below(4));  // unaligned on purpose
+  Aligned xa, da;
+  float* x = xa.f32(n + 8, offset);
+  float* dy = da.f32(n + 8, offset);
+  for (int64_t i = 0; i < n; ++i) x[i] = value(r, c.values);
+  // Sparse gradients (most dy zero, as behind a max pool) meet the zeros of x (ReLU).
+  const Values dy_values = c.values == Values::Zeros ? Values::Zeros : Values::Unit;
+  for (int64_t i = 0; i < n; ++i) dy[i] = value(r, dy_values);
+  if (c.values == Values::Cancel) {
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t channel = p.layout == lrn::Layout::NHWC ? i % p.channels : i / p.spatial_size % p.channels;
+      dy[i] = channel % 2 == 0 ? 0.0f : static_cast<float>((channel / 2 % 2 == 0 ? 1 : -1) * (1 + r.unit() * 1e-3));
+    }
+  }
+  check_data(k, c, x, dy, offset, c.values != Values::Huge && c.values != Values::Mixed);
+}
+
+// ---- fixed cases: each family a class of wrong result once found (docs/float32-ranges.md) ----
+
+// One fixed case: across channels, `positions` positions of C channels, window [-before, +after];
+// x and dy from fill(element, channel).
+template <class Fill>
+void check_fixed(const lrn::Kernel& k, lrn::Layout layout, int64_t C, int64_t before, int64_t after, double kk, double a,
+                 double beta, Fill fill) {
+  Case c;
+  c.p.layout = layout;
+  c.p.batch = 1;
+  c.p.channels = C;
+  c.spatial = {5};
+  c.p.before = std::min(before, C - 1);
+  c.p.after = std::min(after, C - 1);
+  c.p.k = kk;
+  c.p.a = a;
+  c.p.beta = beta;
+  c.values = Values::Special;
+  bind(c);
+  const int64_t n = c.p.length();
+  for (size_t offset = 0; offset < 2; ++offset) {
+    Aligned xa, da;
+    float* x = xa.f32(n + 8, offset);
+    float* dy = da.f32(n + 8, offset);
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t channel = layout == lrn::Layout::NHWC ? i % C : i / c.p.spatial_size % C;
+      fill(i, channel, &x[i], &dy[i]);
+    }
+    check_data(k, c, x, dy, offset, true);
+  }
+}
+
+constexpr float kFloatMax = std::numeric_limits<float>::max();
+
+// dy * x * B^(-beta-1) past float32's largest while dx is finite: small k and beta, dy near the
+// top of float32's range, x of both signs, C below and above the vector widths, every window
+// placement (the one-pass NHWC backward once returned infinities here).
+int overflowing_t(const lrn::Kernel& k) {
+  const int before = failures;
+  const int64_t channels[] = {1, 2, 3, 4, 5, 7, 8, 9, 13, 16, 17};
+  const int64_t windows[][2] = {{0, 0}, {0, 1}, {1, 0}, {1, 1}, {2, 1}, {1, 2}, {2, 2}};
+  const double ks[] = {1e-4, 2e-5, 0.1};
+  const double betas[] = {1e-8, 1e-4, 0.6, 0.75};
+  const float dys[] = {1.7e35f, -4.2e34f, 0.9f * kFloatMax, 2.0f};
+  for (const lrn::Layout layout : {lrn::Layout::NHWC, lrn::Layout::NCHW})
+    for (const int64_t C : channels)
+      for (const auto& w : windows)
+        for (const double kk : ks)
+          for (const double beta : betas)
+            for (int pattern = 0; pattern < 3; ++pattern) {
+              check_fixed(k, layout, C, w[0], w[1], kk, 1e-4, beta, [&](int64_t i, int64_t ch, float* x, float* dy) {
+                const float sign = pattern == 1 && (i + ch) % 2 ? -1.0f : 1.0f;
+                *x = sign * (ch % 3 == 0 ? -2.0f : -1.375f);
+                *dy = pattern == 2 ? dys[(i + ch) % 4] : dys[pattern] * (ch % 2 ? 1.0f : -1.0f);
+              });
+            }
+  return failures - before;
+}
+
+// cx = 2*a*beta*x rounded to a float32 subnormal or to 0 while term2 is far above the subnormals:
+// a tiny x among neighbours whose t is large, its own dy 0 (so dx is term2 alone).
+int subnormal_cx(const lrn::Kernel& k) {
+  const int before = failures;
+  const float tiny_x[] = {1e-40f, -3e-44f, 1e-45f, 1e-38f, 5e-36f};
+  const float big_dy[] = {1e30f, 3e35f, 1e20f};
+  for (const lrn::Layout layout : {lrn::Layout::NHWC, lrn::Layout::NCHW})
+    for (const int64_t C : {3, 5, 9, 17})
+      for (const float tx : tiny_x)
+        for (const float dyv : big_dy)
+          for (const double beta : {0.75, 0.6, 1e-4}) {
+            check_fixed(k, layout, C, 2, 2, 2, 1e-4, beta, [&](int64_t, int64_t ch, float* x, float* dy) {
+              *x = ch % 2 ? tx : 1.5f;
+              *dy = ch % 2 ? 0.0f : dyv;
+            });
+          }
+  return failures - before;
+}
+
+// k, a or 2*a*beta that float32 cannot hold within its precision (subnormal, 0 or infinite when
+// rounded), on data reaching every route: the float32 paths must not use them.
+int inexact_params(const lrn::Kernel& k) {
+  const int before = failures;
+  const double params[][3] = {{1e30, 1e39, 0.75}, {1e30, 1e39, 0.6}, {0x1p-90, 1e-45, 0.75}, {1, 1e-45, 0.5},
+                              {0x1p-89, 3e-44, 0.6}, {2, 1e-30, 1e-10}, {1e-4, 1e-38, 1e-8}, {1, 1e-40, 1}};
+  const float xs[] = {1.3e-5f, 1e-3f, 1.0f, 1e10f, 1e19f, 3e38f};
+  for (const lrn::Layout layout : {lrn::Layout::NHWC, lrn::Layout::NCHW})
+    for (const int64_t C : {1, 5, 9})
+      for (const auto& q : params)
+        for (const float xv : xs) {
+          check_fixed(k, layout, C, 2, 2, q[0], q[1], q[2], [&](int64_t i, int64_t ch, float* x, float* dy) {
+            *x = (i + ch) % 2 ? xv : -0.5f * xv;
+            *dy = ch % 2 ? 1e30f : 1.0f;
+          });
+        }
+  return failures - before;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -231,6 +337,9 @@ int main(int argc, char** argv) {
     const int before = failures;
     worst_units = 0;
     worst_backward = 0;
+    const int overflowing = overflowing_t(k), subnormal = subnormal_cx(k), inexact = inexact_params(k);
+    std::printf("%s %s: fixed cases: overflowing t %d failures, subnormal cx %d, inexact k/a/2ab %d\n",
+                overflowing + subnormal + inexact == 0 ? "ok  " : "FAIL", k.name, overflowing, subnormal, inexact);
     for (int j = 0; j < cases; ++j) {
       Case c = random_case(r);
       check(k, c, r);
