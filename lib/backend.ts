@@ -14,8 +14,8 @@ export interface Backend {
   backward(plan: Plan, x: FloatArray, dy: FloatArray, dx: FloatArray): void;
   /** The forward off the main thread, split across up to `threads` threads. */
   forwardAsync(plan: Plan, x: FloatArray, y: FloatArray, threads: number): Promise<void>;
-  /** A new output array that is cheaper to fill than `new Float32Array(length)`, if the backend
-   *  has one; its contents are unspecified (every element gets written). */
+  /** A new output array of the backend's own making (an ordinary typed array, which the native
+   *  backend marks for huge pages when large), if it has one; every element gets written. */
   allocate?(float64: boolean, length: number): FloatArray | undefined;
 }
 

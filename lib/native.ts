@@ -27,7 +27,8 @@ interface Binding {
   forward(kernel: string, x: FloatArray, y: FloatArray, geometry: Float64Array): void;
   backward(kernel: string, x: FloatArray, dy: FloatArray, dx: FloatArray, geometry: Float64Array): void;
   forwardAsync(kernel: string, x: FloatArray, y: FloatArray, geometry: Float64Array): Promise<void>;
-  allocate(float64: boolean, length: number): FloatArray | undefined;
+  /** Marks a large array's memory for transparent huge pages (Linux); true when it did. */
+  hugePages(array: FloatArray): boolean;
   /** How async jobs keep their arrays' memory: 'pin' (zero copy) or 'copy' (docs/async-memory.md). */
   asyncMemory: 'pin' | 'copy';
 }
@@ -44,8 +45,16 @@ function part(a: FloatArray, offset: number, length: number): FloatArray {
   return new Ctor(bufferOf(a) as ArrayBuffer, byteOffsetOf(a) + offset * Ctor.BYTES_PER_ELEMENT, length);
 }
 
-/** Outputs from this size up come from the addon's huge-page allocator. */
-const HUGE_OUTPUT_BYTES = 4 << 20;
+/** New outputs from this size up get the addon's huge-page hint (docs/memory.md). */
+const HUGE_OUTPUT_BYTES = 32 << 20;
+
+/** A new output: an ordinary typed array, which the runtime owns, transfers and collects like any
+ *  other. From 32 MiB up its memory is marked for huge pages before its first touch. */
+function newOutput(binding: Binding, float64: boolean, length: number): FloatArray {
+  const array = float64 ? new Float64Array(length) : new Float32Array(length);
+  if (array.byteLength >= HUGE_OUTPUT_BYTES) binding.hugePages(array);
+  return array;
+}
 
 /** Below this many elements a part is not worth a thread of its own. */
 const MIN_PART = 1 << 16;
@@ -104,8 +113,7 @@ function adapt(binding: Binding): NativeAddon {
     kernel: (name) => ({
       forward: (plan, x, y) => binding.forward(name, x, y, geometry(plan, true)),
       backward: (plan, x, dy, dx) => binding.backward(name, x, dy, dx, geometry(plan, true)),
-      allocate: (float64, length) =>
-        length * (float64 ? 8 : 4) >= HUGE_OUTPUT_BYTES ? binding.allocate(float64, length) : undefined,
+      allocate: (float64, length) => newOutput(binding, float64, length),
       forwardAsync: async (plan, x, y, threads) => {
         const parts = split(plan, threads).map(({ offset, plan: piece }) =>
           binding.forwardAsync(name, part(x, offset, piece.length), part(y, offset, piece.length), geometry(piece)));

@@ -1,12 +1,13 @@
-// New large outputs in memory the addon maps itself (huge pages where the OS grants them).
+// The huge-page hint for large new outputs, which are ordinary typed arrays made in JavaScript.
 #pragma once
 #include <node_api.h>
 
 namespace allocate {
 
-// A new Float32Array (or Float64Array) of `length` elements over an addon mapping, or undefined
-// where the caller should make an ordinary array: too large for an external buffer, no mapping
-// to be had, or too much mapped memory not yet released (see docs/memory.md).
-napi_value output(napi_env env, bool float64, double length);
+// hugePages(array) -> boolean: on Linux, marks the whole 2 MiB blocks of a Float32Array's or
+// Float64Array's memory MADV_HUGEPAGE when it spans 32 MiB or more (a hint about faults; the
+// memory stays the runtime's and is neither touched nor changed). True when it marked any; a
+// TypeError for any other argument. See docs/memory.md.
+napi_value huge_pages(napi_env env, napi_callback_info info);
 
 }  // namespace allocate

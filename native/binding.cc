@@ -4,7 +4,7 @@
 //   forward(kernel, x, y, geometry)           y = LRN(x); y may be x itself
 //   backward(kernel, x, dy, dx, geometry)     dx = gradient; dx may be x or dy itself
 //   forwardAsync / backwardAsync(same)        the same on the libuv thread pool -> Promise<void>
-//   allocate(float64, length) -> Float32Array | Float64Array | undefined   (allocate.h)
+//   hugePages(array) -> boolean               huge-page hint for a new large output (allocate.h)
 //   asyncMemory: 'pin' | 'copy'               how async jobs keep their arrays (hold.h)
 //   testGate(closed) -> jobs waiting           with LRN_TEST_HOOKS=1 at load only (test_gate.h)
 // geometry: a Float64Array, see geometry.h. Every check here holds whatever JavaScript passes:
@@ -337,22 +337,6 @@ void AsyncJob::settle(napi_env env, napi_status status) {
 napi_value ForwardAsync(napi_env env, napi_callback_info info) { return AsyncJob::Start(env, info, "forwardAsync", false); }
 napi_value BackwardAsync(napi_env env, napi_callback_info info) { return AsyncJob::Start(env, info, "backwardAsync", true); }
 
-napi_value Allocate(napi_env env, napi_callback_info info) {
-  napi_value args[2];
-  size_t argc = 2;
-  napi_valuetype t0, t1;
-  bool float64 = false;
-  double length = 0;
-  if (napi_get_cb_info(env, info, &argc, args, nullptr, nullptr) != napi_ok) return nullptr;
-  if (argc != 2 || napi_typeof(env, args[0], &t0) != napi_ok || napi_typeof(env, args[1], &t1) != napi_ok ||
-      t0 != napi_boolean || t1 != napi_number) {
-    return throw_error(env, false, "allocate: expected (float64: boolean, length: number)");
-  }
-  napi_get_value_bool(env, args[0], &float64);
-  napi_get_value_double(env, args[1], &length);
-  return allocate::output(env, float64, length);
-}
-
 napi_value Kernels(napi_env env, napi_callback_info) {
   size_t count = 0;
   const lrn::Kernel* const* all = lrn::all_kernels(&count);
@@ -375,7 +359,7 @@ napi_value Init(napi_env env, napi_value exports) {
     const char* name;
     napi_callback fn;
   } functions[] = {{"kernels", Kernels},           {"forward", Forward},   {"backward", Backward},
-                   {"forwardAsync", ForwardAsync}, {"backwardAsync", BackwardAsync}, {"allocate", Allocate}};
+                   {"forwardAsync", ForwardAsync}, {"backwardAsync", BackwardAsync}, {"hugePages", allocate::huge_pages}};
   for (const auto& f : functions) {
     napi_value fn;
     if (napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, nullptr, &fn) != napi_ok ||

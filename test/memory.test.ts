@@ -1,5 +1,6 @@
 // Where results go: new arrays, `out`, in place, views with a byteOffset, shared memory, and
 // empty tensors. The input is never modified unless it is `out`.
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { lrn, lrnAsync, lrnBackward, type LrnOptions } from '../lib/index.js';
 import { forEachBackend } from './helpers/backends.js';
@@ -104,22 +105,58 @@ forEachBackend(() => {
   });
 });
 
-describe('large new outputs', () => {
-  it('equal the out result, start at byteOffset 0, and survive structuredClone and transfer', () => {
-    const shape = [4, 96, 55, 55]; // 4.6 MB: above the size the native backend maps huge pages for
+forEachBackend(() => {
+  describe('large new outputs', () => {
+    const shape = [4, 96, 55, 55]; // 4.6 MB, the size from which the native backend once mapped outputs itself
     const x = values({ dtype: 'float32', magnitude: 'unit', seed: 5 }, 4 * 96 * 55 * 55) as Float32Array;
-    const expected = lrn(x, { shape, out: new Float32Array(x.length) });
-    for (let i = 0; i < 3; i++) {
+    // This backend's result into `out`, the reference for its new outputs (made in each test: the
+    // backend is chosen before each describe block's tests run, after it is collected).
+    const reference = () => lrn(x, { shape, out: new Float32Array(x.length) });
+    const same = (y: Float32Array, expected: Float32Array) =>
+      y.length === x.length && Buffer.from(y.buffer, y.byteOffset, y.byteLength).equals(Buffer.from(expected.buffer));
+
+    it('equal the out result, start at byteOffset 0, and meet the float64 result', () => {
+      const expected = reference();
+      for (let i = 0; i < 3; i++) {
+        const y = lrn(x, { shape });
+        expect(y).toBeInstanceOf(Float32Array);
+        expect([y.byteOffset, y.length]).toEqual([0, x.length]);
+        expect(same(y, expected)).toBe(true);
+        expect(structuredClone(y)[1234]).toBe(expected[1234]);
+      }
+      const y64 = lrn(Float64Array.from(x), { shape });
+      expect(y64).toBeInstanceOf(Float64Array);
+      // The float64 result is the reference the float32 one must meet within the contract's bound.
+      expect(forwardF32Error(expected, y64)).toBeNull();
+    });
+
+    it('are ordinary buffers: structuredClone and postMessage with a transfer list move them', () => {
+      const expected = reference();
       const y = lrn(x, { shape });
-      expect(y).toBeInstanceOf(Float32Array);
-      expect([y.byteOffset, y.length]).toEqual([0, x.length]);
-      expect(Buffer.from(y.buffer, 0, y.byteLength).equals(Buffer.from(expected.buffer))).toBe(true);
-      expect(structuredClone(y)[1234]).toBe(expected[1234]);
-      expect(structuredClone(y, { transfer: [y.buffer as ArrayBuffer] })[4321]).toBe(expected[4321]);
-    }
-    const y64 = lrn(Float64Array.from(x), { shape });
-    expect(y64).toBeInstanceOf(Float64Array);
-    // The float64 result is the reference the float32 one must meet within the contract's bound.
-    expect(forwardF32Error(expected, y64)).toBeNull();
+      const cloned = structuredClone(y.buffer, { transfer: [y.buffer as ArrayBuffer] });
+      expect([y.length, y.buffer.byteLength]).toEqual([0, 0]);
+      expect(same(new Float32Array(cloned), expected)).toBe(true);
+
+      const { port1, port2 } = new MessageChannel();
+      try {
+        const z = lrn(x, { shape });
+        const buffer = z.buffer as ArrayBuffer;
+        port1.postMessage(buffer, [buffer]);
+        expect([z.length, buffer.byteLength]).toEqual([0, 0]);
+        const received = receiveMessageOnPort(port2)?.message as ArrayBuffer;
+        expect(same(new Float32Array(received), expected)).toBe(true);
+      } finally {
+        port1.close();
+      }
+    });
+
+    type Transferable = ArrayBuffer & { transfer?(): ArrayBuffer };
+    it.runIf(typeof (ArrayBuffer.prototype as Transferable).transfer === 'function')('are ordinary buffers: transfer() moves them', () => {
+      const expected = reference();
+      const y = lrn(x, { shape });
+      const moved = (y.buffer as Transferable).transfer!();
+      expect([y.length, y.buffer.byteLength]).toEqual([0, 0]);
+      expect(same(new Float32Array(moved), expected)).toBe(true);
+    });
   });
 });
