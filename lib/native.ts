@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend } from './backend.js';
 import type { Plan } from './options.js';
-import { bufferOf, byteOffsetOf, outputDetached, typedArrayName } from './errors.js';
+import { bufferOf, byteOffsetOf, lengthOf, outputDetached, typedArrayName } from './errors.js';
 import type { FloatArray } from './types.js';
 
 export type NativeKernelName = 'avx512' | 'avx2' | 'neon' | 'scalar';
@@ -121,6 +121,9 @@ function adapt(binding: Binding): NativeAddon {
         const results = await Promise.allSettled(parts);
         const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
         if (failed !== undefined) throw publicError(failed.reason);
+        // The parts are fixed-length views, which a buffer grown meanwhile leaves unchanged: `y`
+        // itself (length-tracking over a resizable or growable buffer) must still be as called.
+        if (lengthOf(y) !== plan.length) throw outputDetached();
       },
     }),
   };

@@ -123,6 +123,8 @@ forEachBackend((name) => {
       a.set(input());
       return a;
     };
+    type Growable = SharedArrayBuffer & { grow(bytes: number): void };
+    const Growable = SharedArrayBuffer as unknown as new (bytes: number, options: { maxByteLength: number }) => Growable;
     const resize = (a: Float32Array, bytes: number) => (a.buffer as Resizable).resize(bytes);
     const shrink = (a: Float32Array) => resize(a, 0);
     const grow = (a: Float32Array) => resize(a, 192);
@@ -176,18 +178,30 @@ forEachBackend((name) => {
     });
 
     // The native backend's arrays changing while its jobs run are tested with its test gate.
-    it.runIf(name === 'fallback' && RESIZABLE)('lrnAsync: arrays changed before the work runs: the input as called, out rejected', async () => {
+    it.runIf(name === 'fallback' && RESIZABLE)('lrnAsync: arrays changed before the work runs: the input as called, out rejected when its length changed', async () => {
       const x = input();
       const pending = lrnAsync(x, PLAIN);
       detach(x);
       expect(await pending).toEqual(await expected('lrn'));
-      const out = resizable();
-      const rejected = lrnAsync(input(), { ...PLAIN, out });
-      shrink(out);
-      await expect(rejected).rejects.toMatchObject({
+      const rejection = {
         code: 'ERR_LRN_OUTPUT_DETACHED',
         message: 'lrnAsync: options.out was detached or resized while lrnAsync ran; its contents are unspecified',
-      });
+      };
+      for (const change of [shrink, grow]) {
+        const out = resizable();
+        const rejected = lrnAsync(input(), { ...PLAIN, out });
+        change(out);
+        await expect(rejected).rejects.toMatchObject(rejection);
+      }
+      const shared = new Float32Array(new Growable(96, { maxByteLength: 192 }) as unknown as ArrayBuffer);
+      const grown = lrnAsync(input(), { ...PLAIN, out: shared });
+      (shared.buffer as unknown as Growable).grow(192);
+      await expect(grown).rejects.toMatchObject(rejection);
+      // A fixed-length view over a buffer grown meanwhile keeps its length: computed normally.
+      const fixed = new Float32Array(new Resizable(96, { maxByteLength: 192 }), 0, 24);
+      const kept = lrnAsync(input(), { ...PLAIN, out: fixed });
+      resize(fixed, 192);
+      expect(await kept).toEqual(await expected('lrn'));
     });
 
     it.runIf(RESIZABLE)('a resizable buffer resized and restored before the call ends computes normally', async () => {

@@ -95,6 +95,40 @@ describe.skipIf(!native)('lrnAsync while its arrays change', () => {
     expect(childJson(r)).toEqual([true, 'ERR_LRN_OUTPUT_DETACHED']);
   });
 
+  it.each(MEMORY_MODES)('%s memory: an output grown mid-flight rejects on every kernel; a fixed-length view over a grown buffer does not', (_, env) => {
+    const r = runChild(`${SETUP}
+      (async () => {
+        const results = [];
+        const make = {
+          resizable: () => new Float32Array(new ArrayBuffer(n * 4, { maxByteLength: n * 8 })),
+          growable: () => new Float32Array(new SharedArrayBuffer(n * 4, { maxByteLength: n * 8 })),
+          fixed: () => new Float32Array(new ArrayBuffer(n * 4, { maxByteLength: n * 8 }), 0, n),
+        };
+        for (const kernel of m.backend().available) {
+          m.setBackend(kernel);
+          const reference = m.lrn(x, { shape });
+          for (const [kind, create] of Object.entries(make)) {
+            const out = create();
+            binding.testGate(true);
+            const pending = settle(m.lrnAsync(x, { shape, out, threads: 2 }));
+            await waitAtGate(2);
+            if (kind === 'growable') out.buffer.grow(n * 8); else out.buffer.resize(n * 8);
+            binding.testGate(false);
+            const settled = await pending;
+            const exact = out.length === n && out.every((v, i) => Object.is(v, reference[i]));
+            results.push([kernel, kind, out.length / n, settled.code ?? (exact ? 'exact' : 'wrong')]);
+          }
+        }
+        console.log(JSON.stringify(results));
+      })();`, { ...GATE, ...env });
+    const kernels = childJson(runChild('console.log(JSON.stringify(m.backend().available))')) as string[];
+    expect(childJson(r)).toEqual(kernels.flatMap((kernel) => [
+      [kernel, 'resizable', 2, 'ERR_LRN_OUTPUT_DETACHED'],
+      [kernel, 'growable', 2, 'ERR_LRN_OUTPUT_DETACHED'],
+      [kernel, 'fixed', 1, 'exact'],
+    ]));
+  });
+
   it('reports how it keeps memory, and the copy path is forceable', () => {
     const mode = (env: Record<string, string>) => childJson(runChild('console.log(JSON.stringify(binding.asyncMemory))', env));
     expect(['pin', 'copy']).toContain(mode({}));
