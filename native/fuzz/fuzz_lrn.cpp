@@ -16,14 +16,20 @@
 //   form      byte: < 248: layout = bit 0, region = bit 1; else two bytes follow: layout and
 //             region from wild()
 //   rank      byte: < 208: rank = byte % 13, count = 9 + rank; else rank 0, count = (byte - 208) % 9
-//   batch, channels, before, after: size(); k, a, beta: param(); rank spatial dims: size()
+//   batch: size(); channels: channels(); before, after: size(); k, a, beta: param(); rank
+//   spatial dims: size()
 //   length    byte: < 192 the element count (mod 2^64), < 208 that + 1, < 224 that - 1, < 240 0,
 //             else 8 raw bytes
 //   x mode, x scale, dy mode, dy scale, offset (unaligned arrays: % 4 elements), f64 exponent
 //   the rest: the data pool, read cyclically (see value())
 // size():  byte < 192: byte % 64; < 224: wild(byte - 192); < 240: 2 bytes little endian; else a
 //          raw double (8 bytes)
-// param(): byte < 192: kParams[byte % 24]; < 224: wild(byte - 192); else a raw double
+// channels(): byte < 64: byte; < 192: 1 + byte % 8 (fewer channels than a vector has lanes, NHWC's
+//          hardest case, more often); else as size()
+// param(): byte < 192: kParams[byte % 24]; < 224: wild(byte - 192); < 240: kExtremeParams[byte %
+//          16] (what float32 rounds to a subnormal, 0 or infinity, and neighbours); else a raw
+//          double
+// value modes (x mode, dy mode): byte < 240: mode byte % 6 of value(); else extremes (see value())
 #include <cinttypes>
 #include <cmath>
 #include <cstdint>
@@ -49,6 +55,8 @@ constexpr double kWild[32] = {
     65536, 0x1p31, 1e-300, 3e9, 0x1p21, 0x1p26 + 1, 1e6, 1e-30, 1e30, 0x1p62, 1e15 + 0.5, -0x1p53};
 constexpr double kParams[24] = {0, 1e-4, 2e-5, 0.5, 0.75, 1, 2, 0.6, 1.3, 0.001, 0.25, 0.9,
                                 0.999, 3.5, 1e-2, 7, 8, 50, 1.5, 3, 1e-8, 1e4, 0.1, 0.3};
+constexpr double kExtremeParams[16] = {1e-45, 1e-40, 1e-38, 0x1p-126, 0x1p-90, 1e-30, 1e-20, 1e-12,
+                                       1e20, 1e30, 1e38, 1e39, 3.4028234663852886e38, 1e-6, 0x1p100, 0x1p-100};
 
 // Runs stay fast: at most this many elements (and 12 spatial axes, from the decoding), and this
 // many window visits by the reference.
@@ -78,10 +86,18 @@ struct Input {
     if (b < 240) return static_cast<double>(bytes(2));
     return raw();
   }
+  double channels() {
+    const uint8_t b = byte();
+    if (b < 64) return b;
+    if (b < 192) return 1 + b % 8;
+    --pos;
+    return size_value();
+  }
   double param() {
     const uint8_t b = byte();
     if (b < 192) return kParams[b % 24];
     if (b < 224) return wild(b - 192);
+    if (b < 240) return kExtremeParams[b % 16];
     return raw();
   }
 };
@@ -226,13 +242,30 @@ float from_bits(uint32_t bits) {
   return v;
 }
 
-// One value in one of six modes: raw float32 bits; any exponent (zero, subnormal, huge, Inf and
-// NaN as often as the rest); small values scaled by 2^(scale - 128); mostly zeros; special
-// values; values just above 1 (so that window sums cancel in the backward).
+// A magnitude at an edge of float32's range, either sign: the top of the largest binade,
+// 2^96 .. 2^127 (where products with dy overflow), the bottom normal binades 2^-126 .. 2^-100, or
+// a subnormal.
+float extreme(Pool& pool) {
+  const uint8_t b = pool.next(), m = pool.next();
+  const float sign = b & 1 ? -1.0f : 1.0f;
+  switch (b >> 1 & 3) {
+    case 0: return sign * from_bits(0x7f7fff00u | m);
+    case 1: return sign * static_cast<float>(std::ldexp(1 + m / 256.0, 96 + pool.next() % 32));
+    case 2: return sign * static_cast<float>(std::ldexp(1 + m / 256.0, -126 + pool.next() % 27));
+    default: return sign * from_bits(m | uint32_t{pool.next()} << 8 | uint32_t{pool.next() & 0x7fu} << 16);
+  }
+}
+
+// One value in one of six modes (mode < 240: mode % 6): raw float32 bits; any exponent (zero,
+// subnormal, huge, Inf and NaN as often as the rest); small values scaled by 2^(scale - 128);
+// mostly zeros; special values; values just above 1 (so that window sums cancel in the
+// backward). Modes 240 .. 247: extremes alone; 248 .. 255: extremes among values of -4 .. 4.
 float value(Pool& pool, uint8_t mode, uint8_t scale) {
   using L = std::numeric_limits<float>;
   static const float kSpecial[16] = {0.0f, -0.0f, L::quiet_NaN(), L::infinity(), -L::infinity(), L::max(), -L::max(), L::min(),
                                      L::denorm_min(), 1.0f, -1.0f, 1e-40f, 1e19f, 3e38f, 0.5f, -2.0f};
+  if (mode >= 248 && pool.next() & 1) return static_cast<float>(static_cast<int8_t>(pool.next()) / 32.0);
+  if (mode >= 240) return extreme(pool);
   switch (mode % 6) {
     case 0: {
       uint32_t bits = 0;
@@ -371,6 +404,7 @@ void run_kernels(const std::vector<double>& g, const lrn::Params& p, Input& in) 
 
   if (verbose) {
     std::fprintf(stderr, "  kernels on %" PRId64 " elements, float64 inputs x 2^%d\n", n, exponent64);
+    for (int64_t i = 0; i < n; ++i) std::fprintf(stderr, "  x[%" PRId64 "] = %.9g, dy = %.9g\n", i, x.p[i], dy.p[i]);
   }
   size_t count = 0;
   const lrn::Kernel* const* kernels = lrn::all_kernels(&count);
@@ -404,7 +438,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t rank_byte = in.byte();
   const int rank = rank_byte < 208 ? rank_byte % 13 : 0;
   const size_t count = rank_byte < 208 ? lrn::kGeometryFixed + rank : (rank_byte - 208) % lrn::kGeometryFixed;
-  for (int i = 2; i < 6; ++i) g[i] = in.size_value();
+  g[2] = in.size_value();
+  g[3] = in.channels();
+  g[4] = in.size_value();
+  g[5] = in.size_value();
   for (int i = 6; i < 9; ++i) g[i] = in.param();
   for (int i = 0; i < rank; ++i) g.push_back(in.size_value());
 

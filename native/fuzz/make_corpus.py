@@ -14,7 +14,10 @@ WILD = {'nan': 0, 'inf': 1, '-inf': 2, '-1': 3, '-0': 4, '0.5': 5, '2^52+16': 7,
         '1e30': 28}
 PARAMS = [0, 1e-4, 2e-5, 0.5, 0.75, 1, 2, 0.6, 1.3, 0.001, 0.25, 0.9,
           0.999, 3.5, 1e-2, 7, 8, 50, 1.5, 3, 1e-8, 1e4, 0.1, 0.3]
+EXTREME_PARAMS = [1e-45, 1e-40, 1e-38, 2**-126, 2**-90, 1e-30, 1e-20, 1e-12, 1e20, 1e30, 1e38, 1e39,
+                  3.4028234663852886e38, 1e-6, 2**100, 2**-100]
 RAW, UNIT, SPARSE, SPECIAL, CANCEL, EXPONENTS = 0, 2, 3, 4, 5, 1  # value modes
+EXTREME, EXTREME_MIX = 240, 248  # float32's edges alone, and among values of -4 .. 4
 
 
 def size(v):
@@ -32,7 +35,9 @@ def param(v):
         return bytes([192 + WILD[v]])
     if v in PARAMS:
         return bytes([PARAMS.index(v)])
-    return bytes([224]) + struct.pack('<d', v)
+    if v in EXTREME_PARAMS:
+        return bytes([224 + EXTREME_PARAMS.index(v)])
+    return bytes([240]) + struct.pack("<d", v)
 
 
 def pool(n, seed):
@@ -99,6 +104,18 @@ SEEDS = {
     'bad_layout': case([4], form=248, nhwc='nan', within='-0'),
     'short': case([], count=5),
     'within_no_axis': case([], within=True),
+    # Float32's edges: dy near its largest with small k and beta (t = dy*x*B^(-beta-1) overflows
+    # while dx is finite), fewer NHWC channels than vector lanes, subnormal and tiny values.
+    'extreme_nhwc_c1': case([16], nhwc=True, channels=1, k=1e-4, beta=1e-4, x=(UNIT, 128), dy=(EXTREME, 0)),
+    'extreme_nhwc_c3_even': case([9], window=(2, 1), nhwc=True, channels=3, k=2e-5, beta=1e-8,
+                                 x=(EXTREME_MIX, 0), dy=(EXTREME_MIX, 0)),
+    'extreme_nchw_c5': case([11], channels=5, k=0.1, beta=0.6, x=(EXTREME_MIX, 0), dy=(EXTREME, 0)),
+    'extreme_nhwc_c7_within': case([5, 4], window=(1, 1), within=True, nhwc=True, channels=7, x=(EXTREME, 0),
+                                   dy=(EXTREME_MIX, 0)),
+    # k, a or 2*a*beta that float32 rounds to a subnormal, 0 or infinity.
+    'inexact_a_subnormal': case([8], channels=9, k=2**-90, a=1e-45, x=(EXTREME_MIX, 0), dy=(UNIT, 128)),
+    'inexact_a_overflows': case([8], nhwc=True, channels=5, k=1e30, a=1e39, beta=0.6, x=(EXPONENTS, 0)),
+    'inexact_2ab_subnormal': case([8], channels=6, k=2, a=1e-30, beta=1e-12, x=(UNIT, 128), dy=(EXTREME, 0)),
 }
 
 if __name__ == '__main__':
