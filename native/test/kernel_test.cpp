@@ -271,11 +271,14 @@ int overflowing_t(const lrn::Kernel& k) {
       for (const auto& w : windows)
         for (const double kk : ks)
           for (const double beta : betas)
-            for (int pattern = 0; pattern < 3; ++pattern) {
+            for (int pattern = 0; pattern < 5; ++pattern) {
               check_fixed(k, layout, C, w[0], w[1], kk, 1e-4, beta, [&](int64_t i, int64_t ch, float* x, float* dy) {
-                const float sign = pattern == 1 && (i + ch) % 2 ? -1.0f : 1.0f;
+                const float sign = pattern >= 1 && (i + ch) % 2 ? -1.0f : 1.0f;
                 *x = sign * (ch % 3 == 0 ? -2.0f : -1.375f);
-                *dy = pattern == 2 ? dys[(i + ch) % 4] : dys[pattern] * (ch % 2 ? 1.0f : -1.0f);
+                if (pattern == 3) *dy = (ch % 2 ? -1.0f : 1.0f) * (i % 3 == 0 ? 2.0f : dys[i % 2 * 2]);
+                // Two neighbours whose t are equal and opposite, past float32's largest.
+                else if (pattern == 4) *dy = (ch % 2 ? -1.0f : 1.0f) * (i % 3 == 0 ? 2.0f : dys[0]);
+                else *dy = pattern == 2 ? dys[(i + ch) % 4] : dys[pattern] * (ch % 2 ? 1.0f : -1.0f);
               });
             }
   return failures - before;
