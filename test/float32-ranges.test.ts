@@ -95,6 +95,23 @@ forEachBackend(() => {
     expect(failures).toEqual([]);
   });
 
+  it('squares below float32\'s normal range with an alpha large enough that what they lose moves B', () => {
+    const failures: string[] = [];
+    for (const layout of ['NHWC', 'NCHW'] as const) {
+      for (const alpha of [1e38, 1e33, 1e27]) {
+        for (const beta of [0.5, 0.75, 0.6, 1]) {
+          for (const tiny of [1.58e-23, -1.36e-23, 1e-20]) {
+            const { x, dy, shape } = tensor(layout, 3, 4, (i, c) => [(i + c) % 3 === 0 ? -1.58e-38 : tiny, 0]);
+            // AlexNet's window of 5 reaches every channel of three.
+            const error = check(x, dy, { shape, layout, preset: 'alexnet', size: 5, alpha, k: 0.001, beta });
+            if (error !== null) failures.push(`${layout} alpha ${alpha} beta ${beta} x ${tiny}: ${error}`);
+          }
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
   it('k, alpha or 2 * alpha * beta that float32 rounds to a subnormal, 0 or infinity', () => {
     const failures: string[] = [];
     const params = [

@@ -26,6 +26,7 @@ bool float32_exact_enough(double v) {
 struct Fast {
   Series series;  // on the float32 window sums
   F k, a, high, low_s, negligible;
+  F a_sub;    // a times the float32 window sum's absolute error from subnormal squares (fast_ok)
   F s_limit;  // every S at most this (per vector, one compare) makes every lane safe
   F beta_hi, beta_lo, neg_beta;  // for scale_pow: beta = hi + lo, hi with 12 significant bits
   Beta beta;
@@ -53,8 +54,11 @@ Fast fast_of(const lrn::Params& p) {
   split_beta(p.beta, &hi, &lo);
   // A float32 window sum: each square and each of the W - 1 adds rounds once.
   const int sum_terms = static_cast<int>(p.before + p.after + 2);
+  // Squares below float32's normal range are off by up to 2^-150 each, and so is S below it: at
+  // most sum_terms * 2^-150 in all, which a large a can make matter (docs/float32-ranges.md).
+  const float a_sub = static_cast<float>(p.a * sum_terms * 0x1p-150);
   return {series_of(p, sum_terms), V::setf(static_cast<float>(p.k)), V::setf(static_cast<float>(p.a)), V::setf(kHighB),
-          V::setf(0x1p-100f), V::setf(0x1p26f), V::setf(s_limit),
+          V::setf(0x1p-100f), V::setf(0x1p26f), V::setf(a_sub), V::setf(s_limit),
           V::setf(hi), V::setf(lo), V::setf(-beta), beta_kind(p.beta), f32_power, small_k,
           p.length() > V::kStripPrefetchBytes / static_cast<int64_t>(sizeof(float)), consts_of(p)};
 }
@@ -73,13 +77,14 @@ LRN_INLINE bool quick_ok(F s, const Fast& f) { return V::all(V::le(s, f.s_limit)
 
 // Every lane safe for float32: S and B finite and at most 2^100 (false for NaN, as max returns
 // its second operand when either is NaN and B is NaN whenever S is); with a small k also B at
-// least 2^-100 and S either far from underflow or too small to matter (a*S below 2^-26 of B).
+// least 2^-100 and S either far from underflow or too small to matter: a times S and its
+// subnormal squares' error below 2^-26 of B (a large a makes even squares rounded to 0 count).
 LRN_INLINE bool fast_ok(F s, F b, const Fast& f) {
   if (!f.f32_power) return false;
   const auto in_range = V::le(V::maxf(s, b), f.high);
   if (!f.small_k) return V::all(in_range);
   const auto b_low = V::ge(b, f.low_s);
-  const auto s_fine = V::or_(V::ge(s, f.low_s), V::lt(V::mulf(V::mulf(f.a, s), f.negligible), b));
+  const auto s_fine = V::or_(V::ge(s, f.low_s), V::lt(V::mulf(V::fmaf(f.a, s, f.a_sub), f.negligible), b));
   return V::all(V::and_(V::and_(in_range, b_low), s_fine));
 }
 
