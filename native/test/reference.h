@@ -114,8 +114,9 @@ inline Gradient backward(const Params& p, const double* x, const double* dy) {
 }
 
 // ---- the contract ----------------------------------------------------------------------------
-// NaN exactly where the reference is NaN; where the reference rounded to T is infinite, that
-// infinity (the backward: see backward_ok). Otherwise float32 forward within 2^-21 relative of the
+// NaN exactly where the reference is NaN. An infinity where it is the rounding to T of a value
+// within the bound of the reference (the reference past T's largest, or within the bound of it);
+// T's largest too where that is within the bound of a reference past it. Otherwise float32 forward within 2^-21 relative of the
 // reference where it is a normal float32 (4 * 2^-149 absolute where not), float64 forward within
 // 1e-12 relative (4 * 2^-1074 absolute below the normal range); float32 backward within
 // docs/contract.md's 1e-5 * (|term1| + |term2|). Where term2's sum cancels, no float64 evaluation
@@ -135,9 +136,11 @@ template <class T>
 bool forward_ok(T got, double want, double* units = nullptr) {
   if (std::isnan(want)) return std::isnan(got);
   if (std::isnan(got)) return false;
-  if (std::isinf(static_cast<T>(want))) return got == static_cast<T>(want);
+  const double rel = sizeof(T) == 4 ? 0x1p-21 : 1e-12;
+  if (std::isinf(got)) return static_cast<T>(got > 0 ? want + rel * std::fabs(want) : want - rel * std::fabs(want)) == got;
+  if (std::isinf(want)) return false;
   if (std::fabs(want) < std::numeric_limits<T>::min()) return tiny_ok(got, want);
-  const double err = std::fabs(static_cast<double>(got) - want), rel = sizeof(T) == 4 ? 0x1p-21 : 1e-12;
+  const double err = std::fabs(static_cast<double>(got) - want);
   if (units) *units = err / std::fabs(want) * 0x1p24;
   return err <= rel * std::fabs(want);
 }
