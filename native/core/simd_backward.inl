@@ -494,21 +494,34 @@ LRN_INLINE F excess_of(F cx_abs, F cx_err, F sum_t, F mag16, bool powered, const
 // a finite dx, NaN otherwise.
 LRN_INLINE F unless_finite(F excess, F dx) { return V::fmaf(dx, V::zerof(), excess); }
 
+// One vector's dx = t1 - cx * sum_t with what its check needs: |cx| and the error term's |cx|.
+struct DxTerms {
+  F dx, cx_abs, cx_err;
+};
+
+LRN_INLINE DxTerms dx_terms(F x, F t1, F sum_t, const BackF32& f) {
+  const F cx = V::mulf(f.two_a_beta, x);
+  const F cx_abs = V::absf(cx);
+  return {V::fnmaf(cx, sum_t, t1), cx_abs, cx_err_of(cx_abs, x)};
+}
+
+// Every lane of d within the contract's bound, given mag16 for the window's sum |t|.
+LRN_INLINE bool dx_ok(const DxTerms& d, F t1_abs, F sum_t, F mag16, bool powered, const BackF32& f) {
+  return V::all(V::le(unless_finite(excess_of(d.cx_abs, d.cx_err, sum_t, mag16, powered, f), d.dx), t1_abs));
+}
+
 // dx of one vector; ok cleared when a lane fails the check. mag16: the window's sum |t| scaled,
 // plus the subnormal share.
 LRN_INLINE F back_dx(F x, F t1, F sum_t, F mag16, bool powered, const BackF32& f, bool& ok) {
-  const F cx = V::mulf(f.two_a_beta, x);
-  const F cx_abs = V::absf(cx);
-  const F dx = V::fnmaf(cx, sum_t, t1);
-  const F excess = excess_of(cx_abs, cx_err_of(cx_abs, x), sum_t, mag16, powered, f);
-  ok &= V::all(V::le(unless_finite(excess, dx), V::absf(t1)));
-  return dx;
+  const DxTerms d = dx_terms(x, t1, sum_t, f);
+  ok &= dx_ok(d, V::absf(t1), sum_t, mag16, powered, f);
+  return d.dx;
 }
 
 // A vector that failed with a bound of its windows' sums |t|, looked at with their own sums.
-__attribute__((noinline)) bool back_lanes_ok(F cx_abs, F cx_err, F t1_abs, F sum_t, F exact16, bool powered,
+__attribute__((noinline)) bool back_lanes_ok(const DxTerms& d, F t1_abs, F sum_t, F exact16, bool powered,
                                              const BackF32& f) {
-  return V::all(V::le(excess_of(cx_abs, cx_err, sum_t, exact16, powered, f), t1_abs));
+  return dx_ok(d, t1_abs, sum_t, exact16, powered, f);
 }
 
 // back_dx with bound16 from a bound of the window's sum |t|, cheaper to have; a vector that fails
@@ -517,15 +530,13 @@ __attribute__((noinline)) bool back_lanes_ok(F cx_abs, F cx_err, F t1_abs, F sum
 template <class Exact16>
 LRN_INLINE F back_dx_bounded(F x, F t1, F sum_t, F bound16, bool powered, const BackF32& f, bool& ok, int& looks,
                              Exact16 exact16) {
-  const F cx = V::mulf(f.two_a_beta, x);
-  const F cx_abs = V::absf(cx), t1_abs = V::absf(t1), cx_err = cx_err_of(cx_abs, x);
-  const F dx = V::fnmaf(cx, sum_t, t1);
-  if (!V::all(V::le(unless_finite(excess_of(cx_abs, cx_err, sum_t, bound16, powered, f), dx), t1_abs))) {
+  const DxTerms d = dx_terms(x, t1, sum_t, f);
+  const F t1_abs = V::absf(t1);
+  if (!dx_ok(d, t1_abs, sum_t, bound16, powered, f)) {
     ++looks;
-    ok &= V::all(V::le(unless_finite(V::zerof(), dx), t1_abs)) &&
-          back_lanes_ok(cx_abs, cx_err, t1_abs, sum_t, exact16(), powered, f);
+    ok &= back_lanes_ok(d, t1_abs, sum_t, exact16(), powered, f);
   }
-  return dx;
+  return d.dx;
 }
 
 // Scratch of backward_strip_f32 for a strip of C channels: t and |t| between W - 1 zero rows
