@@ -26,6 +26,7 @@
       'type': 'static_library',
       'sources': [
         'native/core/portable.cpp',
+        'native/core/power.cpp',
         'native/core/series.cpp',
         'native/core/dispatch.cpp',
         'native/core/cpu.cpp',

@@ -6,7 +6,7 @@
 import type { Plan } from '../options.js';
 import type { FloatArray } from '../types.js';
 import { positionsPerBlock } from './geometry.js';
-import { invPow } from './power.js';
+import { timesInvPow } from './power.js';
 
 /**
  * y[out + p] = src[center + p] * (k + a * sum_{j < rows} src[first + p + j*rowStride]^2)^(-beta)
@@ -20,13 +20,13 @@ function normalize(
     const r1 = first + rowStride, r2 = r1 + rowStride, r3 = r2 + rowStride, r4 = r3 + rowStride;
     for (let p = 0; p < count; p++) {
       const v0 = src[first + p]!, v1 = src[r1 + p]!, v2 = src[r2 + p]!, v3 = src[r3 + p]!, v4 = src[r4 + p]!;
-      y[out + p] = src[center + p]! * invPow(k + a * (v0 * v0 + v1 * v1 + v2 * v2 + v3 * v3 + v4 * v4), beta);
+      y[out + p] = timesInvPow(src[center + p]!, k + a * (v0 * v0 + v1 * v1 + v2 * v2 + v3 * v3 + v4 * v4), beta);
     }
   } else if (rows === 3) {
     const r1 = first + rowStride, r2 = r1 + rowStride;
     for (let p = 0; p < count; p++) {
       const v0 = src[first + p]!, v1 = src[r1 + p]!, v2 = src[r2 + p]!;
-      y[out + p] = src[center + p]! * invPow(k + a * (v0 * v0 + v1 * v1 + v2 * v2), beta);
+      y[out + p] = timesInvPow(src[center + p]!, k + a * (v0 * v0 + v1 * v1 + v2 * v2), beta);
     }
   } else {
     const span = rows * rowStride;
@@ -36,7 +36,7 @@ function normalize(
         const v = src[j]!;
         s += v * v;
       }
-      y[out + p] = src[center + p]! * invPow(k + a * s, beta);
+      y[out + p] = timesInvPow(src[center + p]!, k + a * s, beta);
     }
   }
 }

@@ -5,7 +5,7 @@ import type { Plan } from '../options.js';
 import type { FloatArray } from '../types.js';
 import { squares } from './forward.js';
 import { geometry, positionsPerBlock } from './geometry.js';
-import { invPow } from './power.js';
+import { gradientTerms } from './power.js';
 import { scratch } from './scratch.js';
 import { boxSum, windowSum } from './window.js';
 
@@ -18,7 +18,7 @@ export function backward(plan: Plan, x: FloatArray, dy: FloatArray, dx: FloatArr
 
 /**
  * Turns window sums S into the two per-element factors, with B = k + a*S: `sums[i]` becomes
- * B^(-beta) and `t[i]` becomes dy * x * B^(-beta-1), for `count` elements `stride` apart.
+ * term1 = dy * B^(-beta) and `t[i]` becomes dy * x * B^(-beta-1), for `count` elements `stride` apart.
  */
 function factors(
   plan: Plan, x: FloatArray, dy: FloatArray, start: number, stride: number,
@@ -26,21 +26,18 @@ function factors(
 ): void {
   const { k, a, beta } = plan;
   for (let i = from, j = start; i < from + count; i++, j += stride) {
-    const b = k + a * sums[i]!;
-    const r = invPow(b, beta);
-    sums[i] = r;
-    t[i] = (dy[j]! * x[j]!) * (r / b);
+    gradientTerms(dy[j]!, x[j]!, k + a * sums[i]!, beta, sums, t, i);
   }
 }
 
-/** dx = dy * r - 2*a*beta * x * tSums for `count` elements. */
+/** dx = term1 - 2*a*beta * x * tSums for `count` elements. */
 function combine(
-  plan: Plan, x: FloatArray, dy: FloatArray, dx: FloatArray, start: number, stride: number,
-  r: Float64Array, tSums: Float64Array, from: number, count: number,
+  plan: Plan, x: FloatArray, dx: FloatArray, start: number, stride: number,
+  term1: Float64Array, tSums: Float64Array, from: number, count: number,
 ): void {
   const twoABeta = 2 * plan.a * plan.beta;
   for (let i = from, j = start; i < from + count; i++, j += stride) {
-    dx[j] = dy[j]! * r[i]! - twoABeta * x[j]! * tSums[i]!;
+    dx[j] = term1[i]! - twoABeta * x[j]! * tSums[i]!;
   }
 }
 
@@ -62,7 +59,7 @@ function backwardAcross(plan: Plan, x: FloatArray, dy: FloatArray, dx: FloatArra
       }
       windowSum(t, sq, 1, C, count, plan.after, plan.before);
       for (let c = 0; c < C; c++) {
-        combine(plan, x, dy, dx, start + c * g.channelStride, g.positionStride, sums, sq, c * count, count);
+        combine(plan, x, dx, start + c * g.channelStride, g.positionStride, sums, sq, c * count, count);
       }
     }
   }
@@ -82,7 +79,7 @@ function backwardWithin(plan: Plan, x: FloatArray, dy: FloatArray, dx: FloatArra
       factors(plan, x, dy, start, g.positionStride, sums, t, 0, V);
       // boxSum hands back either of its two arrays; the other one is free for the second sum.
       const tSums = boxSum(t, sums === sq ? tmp : sq, plan.spatial, plan.after, plan.before);
-      combine(plan, x, dy, dx, start, g.positionStride, sums, tSums, 0, V);
+      combine(plan, x, dx, start, g.positionStride, sums, tSums, 0, V);
     }
   }
 }

@@ -4,7 +4,7 @@ import type { FloatArray } from '../types.js';
 import { sameMemory } from '../options.js';
 import { forwardChannelRows, forwardChannelRuns } from './across.js';
 import { geometry, positionsPerBlock } from './geometry.js';
-import { invPow } from './power.js';
+import { timesInvPow } from './power.js';
 import { scratch, scratchLike } from './scratch.js';
 import { boxSum } from './window.js';
 
@@ -37,7 +37,7 @@ function scaleBySums(
 ): void {
   const { k, a, beta } = plan;
   for (let i = 0, j = start; i < count; i++, j += stride) {
-    y[j] = x[j]! * invPow(k + a * sums[i]!, beta);
+    y[j] = timesInvPow(x[j]!, k + a * sums[i]!, beta);
   }
 }
 

@@ -77,6 +77,12 @@ struct V {
   static M and_(M a, M b) { return _mm256_and_ps(a, b); }
   static M or_(M a, M b) { return _mm256_or_ps(a, b); }
   static bool all(M m) { return _mm256_movemask_ps(m) == 0xFF; }
+  // Every lane a positive normal float64 (DBL_MIN .. DBL_MAX).
+  static bool all_normald(D v) {
+    const __m256d in = _mm256_and_pd(_mm256_cmp_pd(v, _mm256_set1_pd(0x1p-1022), _CMP_GE_OQ),
+                                     _mm256_cmp_pd(v, _mm256_set1_pd(0x1.fffffffffffffp1023), _CMP_LE_OQ));
+    return _mm256_movemask_pd(in) == 0xF;
+  }
   // rsqrt_ps has only 12 bits; a correctly rounded sqrt and divide keep the error under 1 ulp.
   static F rsqrtf(F b) { return _mm256_div_ps(_mm256_set1_ps(1.0f), _mm256_sqrt_ps(b)); }
   // x * b^-0.75 without vdivps/vsqrtps (several times slower per vector): r = rsqrt_ps(b) (12

@@ -74,6 +74,11 @@ struct V {
   static M and_(M a, M b) { return static_cast<M>(a & b); }
   static M or_(M a, M b) { return static_cast<M>(a | b); }
   static bool all(M m) { return m == 0xFFFF; }
+  // Every lane a positive normal float64 (DBL_MIN .. DBL_MAX).
+  static bool all_normald(D v) {
+    return (_mm512_cmp_pd_mask(v, _mm512_set1_pd(0x1p-1022), _CMP_GE_OQ) &
+            _mm512_cmp_pd_mask(v, _mm512_set1_pd(0x1.fffffffffffffp1023), _CMP_LE_OQ)) == 0xFF;
+  }
   // rsqrt14 (relative error < 2^-14) refined by one Newton step written as r + r*h with the small
   // correction h = 0.5 - 0.5*b*r^2: the step's own rounding is then about one ulp.
   static F rsqrtf(F b) {

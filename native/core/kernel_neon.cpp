@@ -82,6 +82,11 @@ struct V {
   static M and_(M a, M b) { return vandq_u32(a, b); }
   static M or_(M a, M b) { return vorrq_u32(a, b); }
   static bool all(M m) { return vminvq_u32(m) == 0xFFFFFFFFu; }
+  // Every lane a positive normal float64 (DBL_MIN .. DBL_MAX).
+  static bool all_normald(D v) {
+    const uint64x2_t in = vandq_u64(vcgeq_f64(v, vdupq_n_f64(0x1p-1022)), vcleq_f64(v, vdupq_n_f64(0x1.fffffffffffffp1023)));
+    return vminvq_u32(vreinterpretq_u32_u64(in)) == 0xFFFFFFFFu;
+  }
   // vrsqrte has only 8 bits; a correctly rounded sqrt and divide keep the error under 1 ulp.
   static F rsqrtf(F b) { return vdivq_f32(vdupq_n_f32(1.0f), vsqrtq_f32(b)); }
   static F pow_m075(F b) {

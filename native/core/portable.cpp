@@ -7,16 +7,6 @@
 
 namespace lrn::portable {
 
-double inv_pow(double b, double beta) {
-  if (beta == 0.75) {
-    const double s = std::sqrt(b);
-    return 1.0 / (s * std::sqrt(s));
-  }
-  if (beta == 0.5) return 1.0 / std::sqrt(b);
-  if (beta == 1.0) return 1.0 / b;
-  return std::pow(b, -beta);
-}
-
 namespace {
 
 // Element (b, c, q) sits at b * batch + c * channel + q * position (q: flat spatial index).
@@ -92,7 +82,7 @@ void forward_across(const Params& p, const T* x, T* y, double* sq) {
           double s = 0;
           for (int64_t j = lo; j <= hi; ++j) s += sq[j * count + q];
           const int64_t at = start + c * g.channel + q * g.position;
-          y[at] = static_cast<T>(static_cast<double>(x[at]) * inv_pow(p.k + p.a * s, p.beta));
+          y[at] = static_cast<T>(times_inv_pow(x[at], p.k + p.a * s, p.beta));
         }
       }
     }
@@ -112,34 +102,32 @@ void forward_within(const Params& p, const T* x, T* y, double* work) {
       const double* sums = box_sum(sq, tmp, p, p.before, p.after);
       for (int64_t q = 0; q < V; ++q) {
         const int64_t at = start + q * g.position;
-        y[at] = static_cast<T>(static_cast<double>(x[at]) * inv_pow(p.k + p.a * sums[q], p.beta));
+        y[at] = static_cast<T>(times_inv_pow(x[at], p.k + p.a * sums[q], p.beta));
       }
     }
   }
 }
 
-// B -> factors: sums[i] becomes B^(-beta), t[i] becomes dy * x * B^(-beta-1).
+// B -> factors: sums[i] becomes term1 = dy * B^(-beta), t[i] becomes dy * x * B^(-beta-1).
 template <class T>
 void factors(const Params& p, const T* x, const T* dy, int64_t start, int64_t stride, double* sums,
              double* t, int64_t count) {
   for (int64_t i = 0; i < count; ++i) {
     const int64_t at = start + i * stride;
-    const double b = p.k + p.a * sums[i];
-    const double r = inv_pow(b, p.beta);
-    sums[i] = r;
-    t[i] = (static_cast<double>(dy[at]) * static_cast<double>(x[at])) * (r / b);
+    const GradientTerms g = gradient_terms(dy[at], x[at], p.k + p.a * sums[i], p.beta);
+    sums[i] = g.term1;
+    t[i] = g.t;
   }
 }
 
-// dx = dy * r - 2 a beta x * tsum.
+// dx = term1 - 2 a beta x * tsum.
 template <class T>
-void combine(const Params& p, const T* x, const T* dy, T* dx, int64_t start, int64_t stride,
-             const double* r, const double* tsum, int64_t count) {
+void combine(const Params& p, const T* x, T* dx, int64_t start, int64_t stride, const double* term1,
+             const double* tsum, int64_t count) {
   const double two_a_beta = 2 * p.a * p.beta;
   for (int64_t i = 0; i < count; ++i) {
     const int64_t at = start + i * stride;
-    const double v = static_cast<double>(dy[at]) * r[i] - two_a_beta * static_cast<double>(x[at]) * tsum[i];
-    dx[at] = static_cast<T>(v);
+    dx[at] = static_cast<T>(term1[i] - two_a_beta * static_cast<double>(x[at]) * tsum[i]);
   }
 }
 
@@ -162,7 +150,7 @@ void backward_across(const Params& p, const T* x, const T* dy, T* dx, double* wo
       // The c whose window holds i are [i - after, i + before]: the mirrored window.
       window_sum(t, sq, 1, C, count, p.after, p.before);
       for (int64_t c = 0; c < C; ++c) {
-        combine(p, x, dy, dx, start + c * g.channel, g.position, sums + c * count, sq + c * count, count);
+        combine(p, x, dx, start + c * g.channel, g.position, sums + c * count, sq + c * count, count);
       }
     }
   }
@@ -182,7 +170,7 @@ void backward_within(const Params& p, const T* x, const T* dy, T* dx, double* wo
       double* sums = box_sum(sq, tmp, p, p.before, p.after);
       factors(p, x, dy, start, g.position, sums, t, V);
       const double* tsum = box_sum(t, sums == sq ? tmp : sq, p, p.after, p.before);
-      combine(p, x, dy, dx, start, g.position, sums, tsum, V);
+      combine(p, x, dx, start, g.position, sums, tsum, V);
     }
   }
 }

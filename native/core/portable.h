@@ -6,11 +6,9 @@
 #include <cstdint>
 
 #include "lrn.h"
+#include "power.h"
 
 namespace lrn::portable {
-
-// B^(-beta) in float64: exact-enough shortcuts for beta 0.5, 0.75, 1, else std::pow.
-double inv_pow(double b, double beta);
 
 // Forward and backward over whole tensors, computed in float64; y/dx may alias as in Kernel.
 size_t workspace_bytes(const Params& p);

@@ -95,9 +95,10 @@ LRN_INLINE D horner_d(const D* c, D s) {
 // Newton steps from the float32 rsqrt), and for the betas without a shortcut, with B inside
 // [2^-100, 2^100] and beta <= 7, exp/log in vectors (relative error under 1e-15; the scalar
 // pow per lane took ~4.5x as long for a whole backward). NaN and infinities per lane as portable.
-__attribute__((noinline)) void powers_exact(D s_lo, D s_hi, const Consts& k, D* p, D* q) {
+__attribute__((noinline)) void powers_exact(D s_lo, D s_hi, const Consts& k, D* b, D* p, D* q) {
   // k + a*S rounded twice, as the portable code computes it (see combine).
-  const D b[2] = {V::addd(k.k, V::muld(k.a, s_lo)), V::addd(k.k, V::muld(k.a, s_hi))};
+  b[0] = V::addd(k.k, V::muld(k.a, s_lo));
+  b[1] = V::addd(k.k, V::muld(k.a, s_hi));
   const bool vector_pow =
       k.beta == Beta::Other && k.beta_value <= 7 && V::between(V::narrow(b[0], b[1]), k.low, k.high);
   if (vector_pow) {
@@ -111,41 +112,75 @@ __attribute__((noinline)) void powers_exact(D s_lo, D s_hi, const Consts& k, D* 
   q[1] = V::divd(p[1], b[1]);
 }
 
-LRN_INLINE void backward_powers(D s_lo, D s_hi, const Consts& k, const BackSeries& bs, D* p, D* q) {
+// term1 and t of one vector (two halves), lane by lane by portable::gradient_terms: where a
+// lane's power leaves float64's normal range (docs/float64-ranges.md).
+__attribute__((noinline)) void gradient_terms_lanes(const D* b, F x, F dy, double beta, D* term1, D* t) {
+  alignas(64) double bs[kF], t1s[kF], ts[kF];
+  alignas(64) float xs[kF], dys[kF];
+  V::stored(bs, b[0]);
+  V::stored(bs + kD, b[1]);
+  V::storef(xs, x);
+  V::storef(dys, dy);
+  for (int i = 0; i < kF; ++i) {
+    const lrn::portable::GradientTerms g = lrn::portable::gradient_terms(dys[i], xs[i], bs[i], beta);
+    t1s[i] = g.term1;
+    ts[i] = g.t;
+  }
+  term1[0] = V::loadd(t1s);
+  term1[1] = V::loadd(t1s + kD);
+  t[0] = V::loadd(ts);
+  t[1] = V::loadd(ts + kD);
+}
+
+// term1 = dy*B^(-beta) and t = dy*x*B^(-beta-1) of one vector (two halves) from its window
+// sums: the series' powers where it covers every S, else powers_exact's, or where some lane's
+// power is not a normal float64, gradient_terms_lanes (the series' powers always are: their
+// coefficients lie within 2^-120 .. 2^120, and dy*x of float32 values is normal or 0).
+LRN_INLINE void gradient_terms_d(D s_lo, D s_hi, F x, F dy, const Consts& k, const BackSeries& bs, D* term1, D* t) {
+  D p[2], q[2];
   if (V::all(V::le(V::narrow(s_lo, s_hi), bs.limit))) {
     p[0] = horner_d(bs.p, s_lo);
     p[1] = horner_d(bs.p, s_hi);
     q[0] = horner_d(bs.q, s_lo);
     q[1] = horner_d(bs.q, s_hi);
   } else {
-    powers_exact(s_lo, s_hi, k, p, q);
+    D b[2];
+    powers_exact(s_lo, s_hi, k, b, p, q);
+    if (!(V::all_normald(p[0]) && V::all_normald(p[1]) && V::all_normald(q[0]) && V::all_normald(q[1]))) {
+      gradient_terms_lanes(b, x, dy, k.beta_value, term1, t);
+      return;
+    }
   }
+  const D dy_lo = V::lo(dy), dy_hi = V::hi(dy);
+  t[0] = V::muld(V::muld(dy_lo, V::lo(x)), q[0]);
+  t[1] = V::muld(V::muld(dy_hi, V::hi(x)), q[1]);
+  term1[0] = V::muld(dy_lo, p[0]);
+  term1[1] = V::muld(dy_hi, p[1]);
 }
 
-// Pass 1 for one vector: r = B^-beta and t = dy*x*B^(-beta-1) from the window sums.
-LRN_INLINE void factors(F x, F dy, D s_lo, D s_hi, const Consts& k, const BackSeries& bs, double* r, double* t) {
-  D pw[2], q[2];
-  backward_powers(s_lo, s_hi, k, bs, pw, q);
-  V::stored(r, pw[0]);
-  V::stored(r + kD, pw[1]);
-  V::stored(t, V::muld(V::muld(V::lo(dy), V::lo(x)), q[0]));
-  V::stored(t + kD, V::muld(V::muld(V::hi(dy), V::hi(x)), q[1]));
+// Pass 1 for one vector: term1 and t from the window sums.
+LRN_INLINE void factors(F x, F dy, D s_lo, D s_hi, const Consts& k, const BackSeries& bs, double* term1, double* t) {
+  D t1[2], tv[2];
+  gradient_terms_d(s_lo, s_hi, x, dy, k, bs, t1, tv);
+  V::stored(term1, t1[0]);
+  V::stored(term1 + kD, t1[1]);
+  V::stored(t, tv[0]);
+  V::stored(t + kD, tv[1]);
 }
 
-// Pass 2 for one vector: dx = dy*r - 2*a*beta * x * tsum.
-LRN_INLINE F combine(F x, F dy, const double* r, D ts_lo, D ts_hi, D two_a_beta) {
-  const D lo = V::muld(V::lo(dy), V::loadd(r)), hi = V::muld(V::hi(dy), V::loadd(r + kD));
+// Pass 2 for one vector: dx = term1 - 2*a*beta * x * tsum.
+LRN_INLINE F combine(F x, const double* term1, D ts_lo, D ts_hi, D two_a_beta) {
   // (2*a*beta * x) * tsum, as the portable code groups it: terms far beyond float32 that cancel
   // exactly there must cancel here too, not leave a residue that rounds to infinity.
   const D neg_lo = V::muld(V::muld(two_a_beta, V::lo(x)), ts_lo);
   const D neg_hi = V::muld(V::muld(two_a_beta, V::hi(x)), ts_hi);
-  return V::narrow(V::subd(lo, neg_lo), V::subd(hi, neg_hi));
+  return V::narrow(V::subd(V::loadd(term1), neg_lo), V::subd(V::loadd(term1 + kD), neg_hi));
 }
 
 // Backward at one position in float64 (channel j at x[j * stride]), for the NCHW positions past
-// the last full vector. r and t are scratch of `channels` doubles each.
+// the last full vector. term1 and t are scratch of `channels` doubles each.
 void backward_position(const float* x, const float* dy, float* dx, int64_t stride, const lrn::Params& p,
-                       double* r, double* t) {
+                       double* term1, double* t) {
   const int64_t C = p.channels;
   for (int64_t c = 0; c < C; ++c) {
     const int64_t lo = imax(0, c - p.before), hi = imin(C - 1, c + p.after);
@@ -154,21 +189,20 @@ void backward_position(const float* x, const float* dy, float* dx, int64_t strid
       const double v = x[j * stride];
       s += v * v;
     }
-    const double b = p.k + p.a * s;
-    r[c] = lrn::portable::inv_pow(b, p.beta);
-    t[c] = (static_cast<double>(dy[c * stride]) * static_cast<double>(x[c * stride])) * (r[c] / b);
+    const lrn::portable::GradientTerms g = lrn::portable::gradient_terms(dy[c * stride], x[c * stride], p.k + p.a * s, p.beta);
+    term1[c] = g.term1;
+    t[c] = g.t;
   }
   const double two_a_beta = 2 * p.a * p.beta;
   for (int64_t c = 0; c < C; ++c) {
     const int64_t lo = imax(0, c - p.after), hi = imin(C - 1, c + p.before);
     double ts = 0;
     for (int64_t j = lo; j <= hi; ++j) ts += t[j];
-    const double v = static_cast<double>(dy[c * stride]) * r[c] - two_a_beta * static_cast<double>(x[c * stride]) * ts;
-    dx[c * stride] = static_cast<float>(v);
+    dx[c * stride] = static_cast<float>(term1[c] - two_a_beta * static_cast<double>(x[c * stride]) * ts);
   }
 }
 
-// NCHW: blocks of positions (a multiple of kF) of all channels, r and t kept per block; the
+// NCHW: blocks of positions (a multiple of kF) of all channels, term1 and t kept per block; the
 // positions past the last full vector of a row go through backward_position.
 void backward_nchw(const lrn::Params& p, const float* x, const float* dy, float* dx, double* work) {
   const int64_t C = p.channels, S = p.spatial_size;
@@ -176,7 +210,7 @@ void backward_nchw(const lrn::Params& p, const float* x, const float* dy, float*
   const BackSeries bs = back_series_of(p);
   const D two_a_beta = V::setd(2 * p.a * p.beta);
   const int64_t block = block_positions(p);
-  double* r = work;
+  double* term1 = work;
   double* t = work + C * block;
   const int64_t full = S / kF * kF;
   for (int64_t b = 0; b < p.batch; ++b) {
@@ -189,7 +223,7 @@ void backward_nchw(const lrn::Params& p, const float* x, const float* dy, float*
           D s_lo = V::setd(0), s_hi = V::setd(0);
           for (int64_t j = lo; j <= hi; ++j) add_squares(V::loadf(x + base + j * S + q0 + q), s_lo, s_hi);
           const int64_t at = base + c * S + q0 + q;
-          factors(V::loadf(x + at), V::loadf(dy + at), s_lo, s_hi, k, bs, r + c * block + q, t + c * block + q);
+          factors(V::loadf(x + at), V::loadf(dy + at), s_lo, s_hi, k, bs, term1 + c * block + q, t + c * block + q);
         }
       }
       // The c whose window holds i are [i - after, i + before]: the mirrored window.
@@ -202,11 +236,11 @@ void backward_nchw(const lrn::Params& p, const float* x, const float* dy, float*
             ts_hi = V::addd(ts_hi, V::loadd(t + j * block + q + kD));
           }
           const int64_t at = base + c * S + q0 + q;
-          V::storef(dx + at, combine(V::loadf(x + at), V::loadf(dy + at), r + c * block + q, ts_lo, ts_hi, two_a_beta));
+          V::storef(dx + at, combine(V::loadf(x + at), term1 + c * block + q, ts_lo, ts_hi, two_a_beta));
         }
       }
     }
-    for (int64_t q = full; q < S; ++q) backward_position(x + base + q, dy + base + q, dx + base + q, S, p, r, t);
+    for (int64_t q = full; q < S; ++q) backward_position(x + base + q, dy + base + q, dx + base + q, S, p, term1, t);
   }
 }
 
@@ -274,15 +308,12 @@ void backward_strip(const lrn::Params& p, const Consts& k, const BackSeries& bs,
         lo[w] = sq[w][0];
         hi[w] = sq[w][1];
       }
-      D pw[2], q[2];
-      backward_powers(sum_tree<W>(lo), sum_tree<W>(hi), k, bs, pw, q);
       const F xc = load(xb + c * rs), dyc = load(dyb + c * rs);
       if (prefetch_next) __builtin_prefetch(dyb + c * rs + at + kF, 0, 3);
-      const D dy_lo = V::lo(dyc), dy_hi = V::hi(dyc);
-      t[W - 1][0] = V::muld(V::muld(dy_lo, V::lo(xc)), q[0]);
-      t[W - 1][1] = V::muld(V::muld(dy_hi, V::hi(xc)), q[1]);
-      V::stored(term1[slot], V::muld(dy_lo, pw[0]));
-      V::stored(term1[slot] + kD, V::muld(dy_hi, pw[1]));
+      D t1[2];
+      gradient_terms_d(sum_tree<W>(lo), sum_tree<W>(hi), xc, dyc, k, bs, t1, t[W - 1]);
+      V::stored(term1[slot], t1[0]);
+      V::stored(term1[slot] + kD, t1[1]);
     } else {
       t[W - 1][0] = t[W - 1][1] = V::setd(0);
     }
@@ -361,15 +392,14 @@ __attribute__((noinline)) F backward_lanes_d(const lrn::Params& p, const Consts&
       sq_lo[m] = V::muld(l, l);
       sq_hi[m] = V::muld(h, h);
     }
-    D pw[2], q[2];
-    backward_powers(sum_tree<W>(sq_lo), sum_tree<W>(sq_hi), k, bs, pw, q);
-    const F xj = lanes.x(j), dyj = lanes.dy(j);
-    ts_lo[w] = V::muld(V::muld(V::lo(dyj), V::lo(xj)), q[0]);
-    ts_hi[w] = V::muld(V::muld(V::hi(dyj), V::hi(xj)), q[1]);
+    D t1[2], tw[2];
+    gradient_terms_d(sum_tree<W>(sq_lo), sum_tree<W>(sq_hi), lanes.x(j), lanes.dy(j), k, bs, t1, tw);
+    ts_lo[w] = tw[0];
+    ts_hi[w] = tw[1];
     lanes.clear_outside(j, ts_lo[w], ts_hi[w]);
     if (j == i) {
-      term1[0] = V::muld(V::lo(dyj), pw[0]);
-      term1[1] = V::muld(V::hi(dyj), pw[1]);
+      term1[0] = t1[0];
+      term1[1] = t1[1];
     }
   }
   const F xi = lanes.x(i);
@@ -713,13 +743,13 @@ constexpr BackwardNchw kBackwardNchw[kFloatRows] = {
 };
 
 // NHWC backward in float64, one position at a time: x and dy are copied into zero-padded
-// buffers (in place is then free), r and t computed for all channels, then dx from sums of t
+// buffers (in place is then free), term1 and t computed for all channels, then dx from sums of t
 // over the mirrored window.
 struct NhwcBackD {
   Consts k;
   BackSeries bs;
   D two_a_beta;
-  double *t, *r;
+  double *t, *term1;
   float *xbuf, *dybuf, *tail;
   int64_t xpad, tpad;
 };
@@ -732,8 +762,8 @@ NhwcBackD nhwc_back_d_of(const lrn::Params& p, void* work) {
   NhwcBackD d{consts_of(p), back_series_of(p), V::setd(2 * p.a * p.beta), nullptr, nullptr, nullptr, nullptr, nullptr,
               px.pad, pt.pad};
   d.t = static_cast<double*>(work);                      // pt.width
-  d.r = d.t + pt.width;                                  // C + kF
-  d.xbuf = reinterpret_cast<float*>(d.r + p.channels + kF);  // px.width
+  d.term1 = d.t + pt.width;                                  // C + kF
+  d.xbuf = reinterpret_cast<float*>(d.term1 + p.channels + kF);  // px.width
   d.dybuf = d.xbuf + px.width;                           // C + kF
   d.tail = d.dybuf + p.channels + kF;                    // kF
   fill_zero(d.xbuf, px.width);
@@ -753,7 +783,7 @@ void backward_nhwc_position(const lrn::Params& p, const NhwcBackD& d, const floa
     const int64_t jlo = imax(-L, -(c + kF - 1)), jhi = imin(R, C - 1 - c);
     D s_lo = V::setd(0), s_hi = V::setd(0);
     for (int64_t j = jlo; j <= jhi; ++j) add_squares(V::loadf(xrow + c + j), s_lo, s_hi);
-    factors(V::loadf(xrow + c), V::loadf(d.dybuf + c), s_lo, s_hi, d.k, d.bs, d.r + c, trow + c);
+    factors(V::loadf(xrow + c), V::loadf(d.dybuf + c), s_lo, s_hi, d.k, d.bs, d.term1 + c, trow + c);
   }
   fill_zero(trow + C, kF);  // lanes past the last channel must add nothing
   float* out = dx + pos * C;
@@ -764,7 +794,7 @@ void backward_nhwc_position(const lrn::Params& p, const NhwcBackD& d, const floa
       ts_lo = V::addd(ts_lo, V::loadd(trow + c + j));
       ts_hi = V::addd(ts_hi, V::loadd(trow + c + j + kD));
     }
-    const F v = combine(V::loadf(xrow + c), V::loadf(d.dybuf + c), d.r + c, ts_lo, ts_hi, d.two_a_beta);
+    const F v = combine(V::loadf(xrow + c), d.term1 + c, ts_lo, ts_hi, d.two_a_beta);
     if (c + kF <= C) {
       V::storef(out + c, v);
     } else {

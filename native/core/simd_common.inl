@@ -248,7 +248,7 @@ LRN_INLINE F finish(F x, D s_lo, D s_hi, const Consts& c) {
   V::stored(bs + kD, b_hi);
   V::storef(xs, x);
   for (int i = 0; i < kF; ++i) {
-    xs[i] = static_cast<float>(static_cast<double>(xs[i]) * lrn::portable::inv_pow(bs[i], c.beta_value));
+    xs[i] = static_cast<float>(lrn::portable::times_inv_pow(xs[i], bs[i], c.beta_value));
   }
   return V::loadf(xs);
 }

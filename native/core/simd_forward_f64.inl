@@ -10,7 +10,7 @@ float forward_scalar(const float* src, int64_t stride, int64_t lo, int64_t hi, i
     const double v = src[j * stride];
     s += v * v;
   }
-  return static_cast<float>(static_cast<double>(src[c * stride]) * lrn::portable::inv_pow(p.k + p.a * s, p.beta));
+  return static_cast<float>(lrn::portable::times_inv_pow(src[c * stride], p.k + p.a * s, p.beta));
 }
 
 // NCHW rows: `src` holds channel j's `count` positions at src + j*stride; writes channel c's

@@ -94,7 +94,7 @@ void scale_by_sums(const float* x, float* y, const double* sums, int64_t count, 
     V::storef(y + i, finish(V::loadf(x + i), V::loadd(sums + i), V::loadd(sums + i + kD), k));
   }
   for (; i < count; ++i) {
-    y[i] = static_cast<float>(static_cast<double>(x[i]) * lrn::portable::inv_pow(p.k + p.a * sums[i], p.beta));
+    y[i] = static_cast<float>(lrn::portable::times_inv_pow(x[i], p.k + p.a * sums[i], p.beta));
   }
 }
 

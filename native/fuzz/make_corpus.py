@@ -116,6 +116,12 @@ SEEDS = {
     'inexact_a_subnormal': case([8], channels=9, k=2**-90, a=1e-45, x=(EXTREME_MIX, 0), dy=(UNIT, 128)),
     'inexact_a_overflows': case([8], nhwc=True, channels=5, k=1e30, a=1e39, beta=0.6, x=(EXPONENTS, 0)),
     'inexact_2ab_subnormal': case([8], channels=6, k=2, a=1e-30, beta=1e-12, x=(UNIT, 128), dy=(EXTREME, 0)),
+    # B^(-beta) or B^(-beta-1) past float64's normal range while the results are not: B near
+    # float64's largest, and B near 0 with a large beta.
+    'power_underflow_huge_a': case([8], channels=5, k=1, a=1e224, beta=1.1, x=(UNIT, 250), dy=(UNIT, 250)),
+    'power_underflow_backward_f32': case([6], nhwc=True, channels=3, k=2, a=2.0**900, beta=0.2, x=(UNIT, 184),
+                                         dy=(UNIT, 252)),
+    'power_overflow_tiny_k': case([6], channels=5, k=1e-160, a=1e-300, beta=2, x=(UNIT, 0), dy=(UNIT, 0)),
 }
 
 if __name__ == '__main__':

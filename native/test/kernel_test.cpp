@@ -341,6 +341,34 @@ int subnormal_squares(const lrn::Kernel& k) {
   return failures - before;
 }
 
+// B^(-beta) or B^(-beta-1) outside float64's normal range while what they multiply is not: B near
+// float64's largest (a huge a) with x near float32's, B near 0 with large beta, and B huge with
+// small beta where t = dy*x*B^(-beta-1) stays in range. float64 once rounded those powers to
+// subnormals or 0 (or infinity), losing the results they scale (docs/float64-ranges.md).
+int powers_out_of_range(const lrn::Kernel& k) {
+  const int before = failures;
+  struct Family {
+    double k, a, beta;
+    float x, dy;
+  };
+  const Family families[] = {
+      {1, 1e224, 1.1, 1e38f, 1e38f}, {1, 1e224, 1.3, 3e37f, 1.0f},  {1, 1e220, 0.75, 1e38f, 1e30f},
+      {1, 1e226, 0.5, 1e37f, 2.0f},  {2, 0x1p900, 0.2, 0x1p60f, 0x1p127f}, {1, 0x1p880, 0.05, 0x1p70f, 1e30f},
+      {1, 0x1p898, 0.6, 0x1p61f, 0x1p120f}, {1e-160, 1e-300, 2, 1e-45f, 1e-45f}, {1e-300, 1e-300, 1.1, 1e-40f, 3e-38f},
+      {1e-200, 0, 1.6, 1e-44f, 1.0f},
+  };
+  for (const lrn::Layout layout : {lrn::Layout::NHWC, lrn::Layout::NCHW})
+    for (const int64_t C : {1, 3, 5, 9, 17})
+      for (const Family& f : families)
+        for (int pattern = 0; pattern < 3; ++pattern) {
+          check_fixed(k, layout, C, 2, 2, f.k, f.a, f.beta, [&](int64_t i, int64_t ch, float* x, float* dy) {
+            *x = pattern == 1 && (i + ch) % 3 == 0 ? 0.0f : ((i + ch) % 2 ? -f.x : f.x * (pattern == 2 ? 0.5f : 1.0f));
+            *dy = ch % 2 ? f.dy : -0.75f * f.dy;
+          });
+        }
+  return failures - before;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -360,10 +388,11 @@ int main(int argc, char** argv) {
     worst_units = 0;
     worst_backward = 0;
     const int overflowing = overflowing_t(k), subnormal = subnormal_cx(k), inexact = inexact_params(k),
-              squares = subnormal_squares(k);
-    std::printf("%s %s: fixed cases: overflowing t %d failures, subnormal cx %d, inexact k/a/2ab %d, subnormal squares %d\n",
-                overflowing + subnormal + inexact + squares == 0 ? "ok  " : "FAIL", k.name, overflowing, subnormal, inexact,
-                squares);
+              squares = subnormal_squares(k), powers = powers_out_of_range(k);
+    std::printf("%s %s: fixed cases: overflowing t %d failures, subnormal cx %d, inexact k/a/2ab %d, subnormal squares %d, "
+                "powers past float64 %d\n",
+                overflowing + subnormal + inexact + squares + powers == 0 ? "ok  " : "FAIL", k.name, overflowing, subnormal,
+                inexact, squares, powers);
     for (int j = 0; j < cases; ++j) {
       Case c = random_case(r);
       check(k, c, r);

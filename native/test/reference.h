@@ -13,6 +13,7 @@
 // after swapped).
 #pragma once
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -79,36 +80,56 @@ inline std::vector<double> bases(const Params& p, const double* x) {
   return B;
 }
 
+// u * v * B^(-e) in float64 arithmetic, except where B is positive and finite, u and v finite,
+// and B^(-e) or u * v is not a normal float64: there the exact product (0 where u or v is 0)
+// rounded to float64, from long double, whose range is many times float64's (x86's 80-bit
+// format, aarch64's 128-bit one).
+static_assert(std::numeric_limits<long double>::max_exponent > 4 * std::numeric_limits<double>::max_exponent,
+              "the reference needs a long double with a wider range than double");
+inline double times_power(double u, double v, double B, double e) {
+  const double P = std::pow(B, -e), uv = u * v;
+  const auto normal = [](double w) { return w >= DBL_MIN && w <= DBL_MAX; };
+  const bool in_range = normal(P) && (normal(std::fabs(uv)) || u == 0 || v == 0);
+  if (in_range || !(B > 0 && B <= DBL_MAX) || !std::isfinite(u) || !std::isfinite(v)) return uv * P;
+  if (u == 0 || v == 0) return uv;
+  using Wide = long double;
+  return static_cast<double>(static_cast<Wide>(u) * static_cast<Wide>(v) * std::pow(static_cast<Wide>(B), -static_cast<Wide>(e)));
+}
+
 inline std::vector<double> forward(const Params& p, const double* x) {
   const std::vector<double> B = bases(p, x);
   std::vector<double> y(B.size());
-  for (size_t i = 0; i < y.size(); ++i) y[i] = x[i] * std::pow(B[i], -p.beta);
+  for (size_t i = 0; i < y.size(); ++i) y[i] = times_power(x[i], 1, B[i], p.beta);
   return y;
 }
 
 // The gradient and, per element, |term1| + |term2| (what the contract's float32 bound scales) and
 // |term1| + |2 a beta x[i]| * (sum of |dy[o] x[o] B[o]^(-beta-1)|): the size of everything summed,
-// which bounds the rounding error of any float64 evaluation where term2's sum cancels.
+// which bounds the rounding error of any float64 evaluation where term2's sum cancels; and
+// |2 a beta x[i]| times the number of t summed times 2^-1074: what t rounded to float64 can lose
+// below its normal range (each t off by up to 2^-1075), which no float64 evaluation avoids.
 struct Gradient {
-  std::vector<double> dx, terms, magnitudes;
+  std::vector<double> dx, terms, magnitudes, resolution;
 };
 
 inline Gradient backward(const Params& p, const double* x, const double* dy) {
   const std::vector<double> B = bases(p, x);
   const size_t n = B.size();
   std::vector<double> t(n);
-  for (size_t o = 0; o < n; ++o) t[o] = dy[o] * x[o] * std::pow(B[o], -p.beta - 1);
-  Gradient g{std::vector<double>(n), std::vector<double>(n), std::vector<double>(n)};
+  for (size_t o = 0; o < n; ++o) t[o] = times_power(dy[o], x[o], B[o], p.beta + 1);
+  Gradient g{std::vector<double>(n), std::vector<double>(n), std::vector<double>(n), std::vector<double>(n)};
   each(p, [&](int64_t i, int64_t b, int64_t c, int64_t q) {
-    double sum = 0, size = 0;
+    double sum = 0, size = 0, count = 0;
     window(p, c, q, p.after, p.before, [&](int64_t j, int64_t r) {
       sum += t[offset(p, b, j, r)];
       size += std::fabs(t[offset(p, b, j, r)]);
+      ++count;
     });
-    const double term1 = dy[i] * std::pow(B[i], -p.beta), scale = 2 * p.a * p.beta * x[i];
+    const double term1 = times_power(dy[i], 1, B[i], p.beta), scale = 2 * p.a * p.beta * x[i];
     g.dx[i] = term1 - scale * sum;
     g.terms[i] = std::fabs(term1) + std::fabs(scale * sum);
     g.magnitudes[i] = std::fabs(term1) + std::fabs(scale) * size;
+    g.resolution[i] = std::fabs(scale) * count * std::numeric_limits<double>::denorm_min();
   });
   return g;
 }
@@ -147,7 +168,7 @@ bool forward_ok(T got, double want, double* units = nullptr) {
 
 template <class T>
 double backward_bound(const Gradient& g, size_t i) {
-  return (sizeof(T) == 4 ? 1e-5 * g.terms[i] : 0) + 1e-12 * g.magnitudes[i];
+  return (sizeof(T) == 4 ? 1e-5 * g.terms[i] : 0) + 1e-12 * g.magnitudes[i] + g.resolution[i];
 }
 
 // A float32 bound can reach past float32's range (terms near 1e60 that cancel): any value inside
