@@ -99,12 +99,17 @@ function unusable(): string {
 
 type Active = { info: BackendInfo; impl: Backend } | { info: BackendInfo; impl: null; error: string };
 
+/** How lrnAsync holds memory on the native backend, and why it copies where it does. */
+function asyncMemoryOf(lib: NativeAddon): Pick<BackendInfo, 'asyncMemory' | 'asyncMemoryReason'> {
+  return lib.asyncMemory === 'pin' ? { asyncMemory: 'pin' } : { asyncMemory: 'copy', asyncMemoryReason: lib.asyncMemoryReason };
+}
+
 function automatic(available: string[]): Active & { impl: Backend } {
   const lib = addon();
   if (lib === null) {
     return { info: { backend: 'fallback', kernel: 'typescript', available, reason: nativeReason }, impl: fallback };
   }
-  return { info: { backend: 'native', kernel: lib.best, available, asyncMemory: lib.asyncMemory }, impl: lib.kernel(lib.best) };
+  return { info: { backend: 'native', kernel: lib.best, available, ...asyncMemoryOf(lib) }, impl: lib.kernel(lib.best) };
 }
 
 function resolveSelection(): Active {
@@ -120,7 +125,7 @@ function resolveSelection(): Active {
   const lib = addon();
   const kernel = name === 'native' ? lib?.best : name;
   if (lib !== null && kernel !== undefined && !selection.conflict && lib.kernels.includes(kernel)) {
-    return { info: { backend: 'native', kernel: kernel as BackendInfo['kernel'], available, asyncMemory: lib.asyncMemory }, impl: lib.kernel(kernel) };
+    return { info: { backend: 'native', kernel: kernel as BackendInfo['kernel'], available, ...asyncMemoryOf(lib) }, impl: lib.kernel(kernel) };
   }
   // Nothing computes; backend and kernel say what 'auto' would use.
   const error = unusable();

@@ -1,8 +1,8 @@
 // Loads the native addon (build/Release first, then prebuilds/, via node-gyp-build) and adapts
 // it to the Backend interface. Any failure leaves the TypeScript backend in charge, with a
 // one-line reason that says what to do about it.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Backend } from './backend.js';
 import type { Plan } from './options.js';
 import { bufferOf, byteOffsetOf, lengthOf, outputDetached, typedArrayName } from './errors.js';
@@ -17,6 +17,8 @@ export interface NativeAddon {
   readonly best: NativeKernelName;
   /** How lrnAsync keeps its arrays' memory while a job runs: 'pin' (zero copy) or 'copy'. */
   readonly asyncMemory: 'pin' | 'copy';
+  /** Why it copies, where it does. */
+  readonly asyncMemoryReason: string;
   kernel(name: string): Backend;
 }
 
@@ -29,8 +31,38 @@ interface Binding {
   forwardAsync(kernel: string, x: FloatArray, y: FloatArray, geometry: Float64Array): Promise<void>;
   /** Marks a large array's memory for transparent huge pages (Linux); true when it did. */
   hugePages(array: FloatArray): boolean;
+  /** Loads the pin shim at `path` for this process: '' when async jobs pin from now on, else why not. */
+  usePin(path: string): string;
   /** How async jobs keep their arrays' memory: 'pin' (zero copy) or 'copy' (docs/async-memory.md). */
-  asyncMemory: 'pin' | 'copy';
+  asyncMemory(): 'pin' | 'copy';
+}
+
+/** The runtimes that load Node addons and report a Node version and ABI, but run another engine
+ *  than that Node's V8 (Bun, Deno) or their own build of V8 (Electron). */
+function otherRuntime(): string | null {
+  const versions = process.versions as Record<string, string | undefined>;
+  if (versions.bun !== undefined) return 'Bun';
+  if (versions.deno !== undefined) return 'Deno';
+  if (versions.electron !== undefined) return 'Electron';
+  return null;
+}
+
+/** Loads the pin shim of this Node's ABI (native/pin/pin.cc; docs/async-memory.md): beside the
+ *  binary (prebuilds/<platform>/), or in build/pin/ for a source build. Returns why lrnAsync
+ *  copies, or '' where it pins. */
+function loadPin(binding: Binding, file: string, root: string): string {
+  const runtime = otherRuntime();
+  const zeroCopy = 'lrnAsync copies arrays over ordinary ArrayBuffers; arrays over a SharedArrayBuffer need no copy';
+  if (runtime !== null) return `${runtime} is not Node: ${zeroCopy}`;
+  if (process.platform !== 'linux' && process.platform !== 'darwin') return `pinning needs Linux or macOS: ${zeroCopy}`;
+  const modules = process.versions.modules;
+  const name = `pin-abi${modules}.so`;
+  const shim = [join(dirname(file), name), join(root, 'build', 'pin', name)].find((path) => existsSync(path));
+  if (shim === undefined) {
+    return `this package has no pin shim for Node ${process.versions.node.split('.')[0]} (ABI ${modules}): ${zeroCopy}`;
+  }
+  const reason = binding.usePin(shim);
+  return reason === '' ? '' : `${reason}: ${zeroCopy}`;
 }
 
 /** The public error for an async job's rejection when its output was detached or resized. */
@@ -104,12 +136,14 @@ function geometry(plan: Plan, reuse = false): Float64Array {
   return g;
 }
 
-function adapt(binding: Binding): NativeAddon {
+function adapt(binding: Binding, pinReason: string): NativeAddon {
   const kernels = binding.kernels();
+  const asyncMemory = binding.asyncMemory();
   return {
     kernels,
     best: binding.best as NativeKernelName,
-    asyncMemory: binding.asyncMemory,
+    asyncMemory,
+    asyncMemoryReason: asyncMemory === 'pin' ? '' : pinReason === '' ? 'LRN_ASYNC_COPY=1 forces copies' : pinReason,
     kernel: (name) => ({
       forward: (plan, x, y) => binding.forward(name, x, y, geometry(plan, true)),
       backward: (plan, x, dy, dx) => binding.backward(name, x, dy, dx, geometry(plan, true)),
@@ -145,7 +179,7 @@ export function loadNative(root = join(__dirname, '..')): { addon: NativeAddon |
     if (typeof binding.forward !== 'function' || typeof binding.kernels !== 'function') {
       throw new Error('the loaded file is not this package\'s addon');
     }
-    return { addon: adapt(binding), reason: '' };
+    return { addon: adapt(binding, loadPin(binding, file, root)), reason: '' };
   } catch (error) {
     return {
       addon: null,

@@ -149,11 +149,14 @@ export interface BackendInfo {
    */
   reason?: string;
   /**
-   * Native only: how `lrnAsync` keeps its arrays' memory while a job runs, `'pin'` (no copy) or
-   * `'copy'` (where the running V8 is not the one the addon was built for); see
-   * docs/async-memory.md.
+   * Native only: how `lrnAsync` keeps the memory of arrays over an ordinary `ArrayBuffer` while a
+   * job runs, `'pin'` (no copy: Node 20, 22, 24 and 26 with this package's prebuilt binaries) or
+   * `'copy'` (Bun, Deno, a Node major this release has no pin shim for, `LRN_ASYNC_COPY=1`); see
+   * docs/async-memory.md. Arrays over a `SharedArrayBuffer` are never copied.
    */
   asyncMemory?: 'pin' | 'copy';
+  /** Native only, where `asyncMemory` is `'copy'`: why, and how to avoid the copies. */
+  asyncMemoryReason?: string;
   /**
    * Set when a forced choice (`LRN_BACKEND`, `LRN_KERNEL`) cannot be honoured: an unknown or
    * unavailable name, or the two variables naming different backends. `lrn`, `lrnAsync` and

@@ -5,7 +5,8 @@
 //   backward(kernel, x, dy, dx, geometry)     dx = gradient; dx may be x or dy itself
 //   forwardAsync / backwardAsync(same)        the same on the libuv thread pool -> Promise<void>
 //   hugePages(array) -> boolean               huge-page hint for a new large output (allocate.h)
-//   asyncMemory: 'pin' | 'copy'               how async jobs keep their arrays (hold.h)
+//   usePin(path) -> reason                    loads the pin shim for this Node's ABI (hold.h); '' when it pins
+//   asyncMemory() -> 'pin' | 'copy'           how async jobs keep their arrays (hold.h)
 //   testGate(closed) -> jobs waiting           with LRN_TEST_HOOKS=1 at load only (test_gate.h)
 // geometry: a Float64Array, see geometry.h. Every check here holds whatever JavaScript passes:
 // the TypeScript layer checks first and names the user's arguments; these messages name the
@@ -353,13 +354,36 @@ napi_value Kernels(napi_env env, napi_callback_info) {
   return names;
 }
 
+// usePin(path): loads the pin shim at path (hold::use_pin); returns "" when lrnAsync pins from
+// now on, else why it copies.
+napi_value UsePin(napi_env env, napi_callback_info info) {
+  napi_value arg, result;
+  size_t argc = 1, length = 0;
+  if (napi_get_cb_info(env, info, &argc, &arg, nullptr, nullptr) != napi_ok) return nullptr;
+  char path[4096];
+  if (argc < 1 || napi_get_value_string_utf8(env, arg, path, sizeof path, &length) != napi_ok || length + 1 >= sizeof path) {
+    return throw_error(env, false, "usePin: expected the path of a pin shim");
+  }
+  const std::string reason = hold::use_pin(env, std::string(path, length));
+  if (napi_create_string_utf8(env, reason.c_str(), reason.size(), &result) != napi_ok) return nullptr;
+  return result;
+}
+
+// asyncMemory(): how the next async job keeps ordinary ArrayBuffers, 'pin' or 'copy'.
+napi_value AsyncMemory(napi_env env, napi_callback_info) {
+  napi_value result;
+  if (napi_create_string_utf8(env, hold::mode_name(hold::mode(env)), NAPI_AUTO_LENGTH, &result) != napi_ok) return nullptr;
+  return result;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   if (hold::init(env) != napi_ok) return nullptr;
   const struct {
     const char* name;
     napi_callback fn;
   } functions[] = {{"kernels", Kernels},           {"forward", Forward},   {"backward", Backward},
-                   {"forwardAsync", ForwardAsync}, {"backwardAsync", BackwardAsync}, {"hugePages", allocate::huge_pages}};
+                   {"forwardAsync", ForwardAsync}, {"backwardAsync", BackwardAsync}, {"hugePages", allocate::huge_pages},
+                   {"usePin", UsePin},             {"asyncMemory", AsyncMemory}};
   for (const auto& f : functions) {
     napi_value fn;
     if (napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, nullptr, &fn) != napi_ok ||
@@ -374,11 +398,9 @@ napi_value Init(napi_env env, napi_value exports) {
       return nullptr;
     }
   }
-  napi_value best, memory;
+  napi_value best;
   if (napi_create_string_utf8(env, lrn::best_kernel()->name, NAPI_AUTO_LENGTH, &best) != napi_ok ||
-      napi_set_named_property(env, exports, "best", best) != napi_ok ||
-      napi_create_string_utf8(env, hold::mode_name(hold::mode(env)), NAPI_AUTO_LENGTH, &memory) != napi_ok ||
-      napi_set_named_property(env, exports, "asyncMemory", memory) != napi_ok) {
+      napi_set_named_property(env, exports, "best", best) != napi_ok) {
     return nullptr;
   }
   return exports;

@@ -1,31 +1,20 @@
-// The only file that uses V8's own API: Node-API has no way to keep an ArrayBuffer's memory
-// alive once the buffer is detached (transferred to another thread, or by
-// ArrayBuffer.prototype.transfer), and V8's backing store is reference counted for that purpose.
-// Calling it is safe only in the V8 the addon was compiled against, so anything else (another
-// Node major with a prebuilt binary, Electron, Bun) takes the copy path instead.
+// Pinning goes through the pin shim of the running Node's ABI (native/pin/pin.cc), the only code
+// built against V8's own headers: Node-API has no way to keep an ArrayBuffer's memory alive once
+// the buffer is detached (transferred to another thread, or by ArrayBuffer.prototype.transfer),
+// and V8's backing store is reference counted for that purpose. Calling V8's C++ API is safe only
+// in the V8 the shim was compiled against, so the shim is loaded only into Node itself, of the
+// ABI and major it reports; anything else (an unknown Node major, Electron, Bun, Deno) copies.
 #include "hold.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 #include <string>
 
-// Builds from Node-API headers alone (cmake-js's node-api-headers) have no V8 headers: they copy.
-#if (defined(__linux__) || defined(__APPLE__)) && __has_include(<v8.h>) && __has_include(<node_version.h>)
+#if defined(__linux__) || defined(__APPLE__)
 #define LRN_CAN_PIN 1
 #include <dlfcn.h>
-// node_version.h defines its own NAPI_VERSION; the build's (the Node-API level used) stands.
-#pragma push_macro("NAPI_VERSION")
-#undef NAPI_VERSION
-#include <node_version.h>
-#undef NAPI_VERSION
-#pragma pop_macro("NAPI_VERSION")
-#include <v8.h>
-#if defined(__ELF__)
-// A weak reference: where the running program lacks the function (a runtime that is not Node,
-// an old Node), the addon still loads, even with every symbol bound at load (RTLD_NOW,
-// LD_BIND_NOW=1); decide() then finds no symbol and copies.
-__asm__(".weak _ZN2v811ArrayBuffer15GetBackingStoreEv");
-#endif
 #endif
 
 namespace hold {
@@ -63,32 +52,28 @@ bool copy_forced() {
   return forced != nullptr && std::strcmp(forced, "1") == 0;
 }
 
-Mode decide(napi_env env) {
-#ifdef LRN_CAN_PIN
-  const napi_node_version* running = nullptr;
-  if (napi_get_node_version(env, &running) != napi_ok || running->major != NODE_MAJOR_VERSION) return Mode::Copy;
-  if (version_of(env, "modules") != std::to_string(NODE_MODULE_VERSION)) return Mode::Copy;
-  if (!version_of(env, "electron").empty() || !version_of(env, "bun").empty()) return Mode::Copy;
-  if (dlsym(RTLD_DEFAULT, "_ZN2v811ArrayBuffer15GetBackingStoreEv") == nullptr) return Mode::Copy;
-  return Mode::Pin;
-#else
-  (void)env;
-  (void)version_of;
-  return Mode::Copy;
-#endif
+// The loaded shim's functions; set once per process (the library then stays loaded), read by
+// every environment (workers load the addon again into the same process).
+struct Shim {
+  void* (*hold)(napi_value arraybuffer);
+  void (*release)(void* owner);
+};
+std::atomic<const Shim*> loaded_shim{nullptr};
+
+// The runtimes that load Node addons and report a Node version, but whose engine is not the V8
+// of that Node (Bun, Deno), or whose V8 is Electron's own build.
+const char* other_runtime(napi_env env) {
+  if (!version_of(env, "bun").empty()) return "Bun";
+  if (!version_of(env, "deno").empty()) return "Deno";
+  if (!version_of(env, "electron").empty()) return "Electron";
+  return nullptr;
 }
 
 std::shared_ptr<void> pin(napi_value arraybuffer) {
-#ifdef LRN_CAN_PIN
-  // A napi_value is a v8::Local in the V8 that decide() checked for.
-  static_assert(sizeof(v8::Local<v8::ArrayBuffer>) == sizeof(napi_value), "napi_value is a v8::Local");
-  v8::Local<v8::ArrayBuffer> buffer;
-  std::memcpy(static_cast<void*>(&buffer), &arraybuffer, sizeof arraybuffer);
-  return buffer->GetBackingStore();
-#else
-  (void)arraybuffer;
-  return nullptr;
-#endif
+  const Shim* shim = loaded_shim.load(std::memory_order_acquire);
+  void* owner = shim == nullptr ? nullptr : shim->hold(arraybuffer);
+  if (owner == nullptr) return nullptr;
+  return std::shared_ptr<void>(owner, shim->release);
 }
 
 void finalize(napi_env, void* data, void*) { delete static_cast<Instance*>(data); }
@@ -97,9 +82,53 @@ void finalize(napi_env, void* data, void*) { delete static_cast<Instance*>(data)
 
 const char* mode_name(Mode m) { return m == Mode::Pin ? "pin" : "copy"; }
 
-Mode mode(napi_env env) {
-  static const Mode decided = decide(env);
-  return copy_forced() ? Mode::Copy : decided;
+Mode mode(napi_env) {
+  return copy_forced() || loaded_shim.load(std::memory_order_acquire) == nullptr ? Mode::Copy : Mode::Pin;
+}
+
+std::string use_pin(napi_env env, const std::string& path) {
+#ifdef LRN_CAN_PIN
+  if (const char* runtime = other_runtime(env)) {
+    return std::string(runtime) + " is not Node: its engine is not the V8 of any Node ABI";
+  }
+  const std::string modules = version_of(env, "modules");
+  const napi_node_version* running = nullptr;
+  if (napi_get_node_version(env, &running) != napi_ok || modules.empty()) return "the running Node's version is unknown";
+  void* library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (library == nullptr) {
+    const char* error = dlerror();
+    return std::string("the pin shim did not load (") + (error != nullptr ? error : path) + ")";
+  }
+  const auto abi = reinterpret_cast<int (*)()>(dlsym(library, "lrn_pin_abi"));
+  const auto major = reinterpret_cast<int (*)()>(dlsym(library, "lrn_pin_node_major"));
+  auto* shim = new (std::nothrow) Shim{reinterpret_cast<void* (*)(napi_value)>(dlsym(library, "lrn_pin_hold")),
+                                       reinterpret_cast<void (*)(void*)>(dlsym(library, "lrn_pin_release"))};
+  std::string problem;
+  if (abi == nullptr || major == nullptr || shim == nullptr || shim->hold == nullptr || shim->release == nullptr) {
+    problem = "the pin shim " + path + " lacks its functions";
+  } else if (std::to_string(abi()) != modules || major() != static_cast<int>(running->major)) {
+    problem = "the pin shim " + path + " is for Node " + std::to_string(major()) + " (ABI " + std::to_string(abi()) +
+              "), not Node " + std::to_string(running->major) + " (ABI " + modules + ")";
+  }
+  if (!problem.empty()) {
+    delete shim;
+    dlclose(library);
+    return problem;
+  }
+  // The first shim loaded stays (another environment's, or this one's from before): the library
+  // is the same file for the same ABI, and dlopen counts its references.
+  const Shim* expected = nullptr;
+  if (!loaded_shim.compare_exchange_strong(expected, shim, std::memory_order_acq_rel)) {
+    delete shim;
+    dlclose(library);
+  }
+  return "";
+#else
+  (void)env;
+  (void)path;
+  (void)other_runtime;
+  return "pinning needs Linux or macOS";
+#endif
 }
 
 napi_status init(napi_env env) {

@@ -5,16 +5,21 @@
 
 #include <cstddef>
 #include <memory>
+#include <string>
 
 namespace hold {
 
 // How this process holds an ordinary ArrayBuffer's memory for a job: `pin` its V8 backing store
-// (zero copy; only where the running V8 is the one the addon was compiled against), or `copy`
-// it into memory the addon owns. Decided once per process; LRN_ASYNC_COPY=1 in the environment
-// when a job starts forces `copy` for it.
+// (zero copy; once use_pin loaded the pin shim of the running Node's ABI), or `copy` it into
+// memory the addon owns. LRN_ASYNC_COPY=1 in the environment when a job starts forces `copy`.
 enum class Mode { Pin, Copy };
 Mode mode(napi_env env);
 const char* mode_name(Mode m);
+
+// Loads the pin shim at `path` (native/pin/pin.cc, built for one Node ABI) for the process: ""
+// when it pins from now on, else why not (another runtime than Node, a shim for another ABI or
+// major, one that does not load).
+std::string use_pin(napi_env env, const std::string& path);
 
 // Called once per environment at module load: remembers ArrayBuffer.prototype's own `resizable`
 // getter, so that no property a caller defines on a buffer can hide that it is resizable.

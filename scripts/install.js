@@ -121,6 +121,21 @@ function fallbackParagraph(what, retry) {
 
 const REBUILD = `run \`npm rebuild ${name}\``;
 
+/** After a source build: the pin shim for the running Node (scripts/build-pin.js), so that
+ *  lrnAsync needs no copies. Its failure only leaves lrnAsync copying. */
+function buildPinShim() {
+  try {
+    const { buildPin, runningHeaders } = require('./build-pin.js');
+    const headers = runningHeaders();
+    if (headers === undefined) throw new Error("no Node headers (Node's include/node, npm_config_nodedir or node-gyp's cache)");
+    buildPin({ headers, out: path.join(build, 'pin') });
+  } catch (error) {
+    const first = `${error && error.message}`.split('\n')[0];
+    console.error(`${name}: built, but not the pin shim for Node ${process.versions.node} (${first}); ` +
+      'lrnAsync copies arrays over ordinary ArrayBuffers (docs/async-memory.md)');
+  }
+}
+
 /** '' when a binary ends up loading, else the paragraph; `found` is what node-gyp-build finds. */
 function install() {
   const forced = buildFromSource();
@@ -147,6 +162,7 @@ function install() {
   }
   if (after.ok) {
     if (!built.ok) console.error(`${name}: could not build (${built.cause}; log: ${built.log}); using ${path.relative(root, after.binary)}`);
+    else if (path.dirname(after.binary) === path.join(build, 'Release')) buildPinShim();
     return { paragraph: '' };
   }
   const what = built.ok ? `${first.problem}, and ${after.problem}` : `${first.problem}, and could not build it (${built.cause}; log: ${built.log})`;

