@@ -41,7 +41,7 @@
     },
     {
       'target_name': 'local_response_norm',
-      'sources': ['native/binding.cc', 'native/geometry.cpp', 'native/hold.cc', 'native/allocate.cc', 'native/test_gate.cc'],
+      'sources': ['native/binding.cc', 'native/geometry.cpp', 'native/hold.cc', 'native/copies.cc', 'native/allocate.cc', 'native/test_gate.cc'],
       'defines': ['NAPI_VERSION=8'],
       'dependencies': ['lrn_core', 'lrn_scalar'],
       'conditions': [

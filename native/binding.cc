@@ -8,6 +8,7 @@
 //   usePin(path) -> reason                    loads the pin shim for this Node's ABI (hold.h); '' when it pins
 //   asyncMemory() -> 'pin' | 'copy'           how async jobs keep their arrays (hold.h)
 //   testGate(closed) -> jobs waiting           with LRN_TEST_HOOKS=1 at load only (test_gate.h)
+//   testCopies() -> blocks made for copies     with LRN_TEST_HOOKS=1 at load only (copies.h)
 // geometry: a Float64Array, see geometry.h. Every check here holds whatever JavaScript passes:
 // the TypeScript layer checks first and names the user's arguments; these messages name the
 // binding's own.
@@ -21,6 +22,7 @@
 #include <string>
 
 #include "allocate.h"
+#include "copies.h"
 #include "core/lrn.h"
 #include "geometry.h"
 #include "hold.h"
@@ -237,7 +239,7 @@ bool AsyncJob::hold_arrays(napi_env env) {
     if (same != nullptr && same->kind == hold::Kind::Copied) {
       s.owner = same->owner;
     } else {
-      s.owner.reset(std::aligned_alloc(64, (s.bytes + 63) / 64 * 64), std::free);
+      s.owner = copies::acquire(s.bytes);
       if (s.owner == nullptr) return false;
       if (!output) std::memcpy(s.owner.get(), s.user, s.bytes);
       copied_bytes_ += static_cast<int64_t>(s.bytes);
@@ -369,6 +371,12 @@ napi_value UsePin(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// testCopies() -> blocks allocated new for async copies so far (with LRN_TEST_HOOKS=1 only).
+napi_value TestCopies(napi_env env, napi_callback_info) {
+  napi_value result;
+  return napi_create_double(env, static_cast<double>(copies::fresh_blocks()), &result) == napi_ok ? result : nullptr;
+}
+
 // asyncMemory(): how the next async job keeps ordinary ArrayBuffers, 'pin' or 'copy'.
 napi_value AsyncMemory(napi_env env, napi_callback_info) {
   napi_value result;
@@ -392,9 +400,11 @@ napi_value Init(napi_env env, napi_value exports) {
     }
   }
   if (test_gate::enabled()) {
-    napi_value fn;
+    napi_value fn, copies_fn;
     if (napi_create_function(env, "testGate", NAPI_AUTO_LENGTH, test_gate::js, nullptr, &fn) != napi_ok ||
-        napi_set_named_property(env, exports, "testGate", fn) != napi_ok) {
+        napi_set_named_property(env, exports, "testGate", fn) != napi_ok ||
+        napi_create_function(env, "testCopies", NAPI_AUTO_LENGTH, TestCopies, nullptr, &copies_fn) != napi_ok ||
+        napi_set_named_property(env, exports, "testCopies", copies_fn) != napi_ok) {
       return nullptr;
     }
   }

@@ -142,6 +142,31 @@ describe.skipIf(!native)('lrnAsync while its arrays change', () => {
     expect(mode({ LRN_ASYNC_COPY: '1' })).toEqual(['copy', 'copy']);
   });
 
+  it('the copy path reuses its memory from call to call, within its bound', () => {
+    // Ten calls of two parts each, input and output copied: made new only for the first call's
+    // parts (blocks come back when a job ends), then reused. Calls in flight at once need their
+    // own; a different size that the idle blocks do not fit takes new ones.
+    const r = childJson(runChild(`
+      (async () => {
+        const shape = [4, 96, 21, 21];
+        const x = new Float32Array(shape.reduce((a, b) => a * b)).fill(1.5), out = new Float32Array(x.length);
+        const made = [binding.testCopies()];
+        for (let i = 0; i < 10; i++) await m.lrnAsync(x, { shape, out, threads: 2 });
+        made.push(binding.testCopies());
+        await Promise.all([1, 2, 3].map(() => m.lrnAsync(x, { shape, threads: 2 })));
+        made.push(binding.testCopies());
+        for (let i = 0; i < 10; i++) await m.lrnAsync(x, { shape, threads: 2 });
+        made.push(binding.testCopies());
+        const expected = m.lrn(x, { shape });
+        console.log(JSON.stringify({ made, same: out.every((v, i) => v === expected[i]) }));
+      })();`, { ...GATE, LRN_ASYNC_COPY: '1' })) as { made: number[]; same: boolean };
+    expect(r.same).toBe(true);
+    const [start, afterTen, afterConcurrent, afterMore] = r.made;
+    expect(afterTen! - start!).toBe(4); // 2 parts x (input, output)
+    expect(afterConcurrent! - afterTen!).toBeLessThanOrEqual(8); // 3 calls at once: 12 blocks, 4 idle
+    expect(afterMore).toBe(afterConcurrent);
+  });
+
   it('refuses a pin shim built for another Node ABI, and copies', () => {
     const modules = process.versions.modules;
     const other = ['115', '127', '137', '147'].find((abi) => abi !== modules)!;
