@@ -26,6 +26,9 @@ function fail(message) {
 const info = backend();
 if (expected === 'native') {
   if (info.backend !== 'native' || info.kernel !== cpuKernel()) fail(`expected the native '${cpuKernel()}' kernel`);
+  // Node 20 to 26 pin lrnAsync's memory with the prebuilt binaries' shims (docs/async-memory.md).
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major >= 20 && major <= 26 && major % 2 === 0 && info.asyncMemory !== 'pin') fail(`expected lrnAsync to pin on Node ${major}`);
 } else if (expected === 'fallback') {
   if (info.backend !== 'fallback' || !info.reason?.includes(text ?? '')) fail(`expected the fallback, with a reason containing "${text}"`);
 } else {
@@ -35,4 +38,4 @@ if (expected === 'native') {
 const y = lrn(new Float32Array([1, 2, 3]), { shape: [1, 3, 1, 1] });
 const want = [1, 2, 3].map((v) => v / (2 + 1e-4 * 14) ** 0.75);
 if (y.some((v, i) => Math.abs(v - want[i]) > 1e-6 * Math.abs(want[i]))) fail(`lrn gave ${Array.from(y)}, expected ${want}`);
-console.log(`check-installed: ${info.backend} ${info.kernel}${info.reason ? ` (${info.reason})` : ''}`);
+console.log(`check-installed: ${info.backend} ${info.kernel}${info.asyncMemory ? `, async memory ${info.asyncMemory}` : ''}${info.reason ? ` (${info.reason})` : ''}`);
