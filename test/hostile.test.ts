@@ -181,7 +181,7 @@ describe.skipIf(!native)('lrnAsync while its arrays change', () => {
 });
 
 describe.skipIf(!native)('worker threads that end mid-call', () => {
-  it('terminating workers whose jobs are in flight leaves the process running', () => {
+  it.each(MEMORY_MODES)('%s memory: terminating workers whose jobs are in flight leaves the process running', (_, env) => {
     const r = runChild(`
       const { Worker } = require('node:worker_threads');
       const body = \`
@@ -211,7 +211,7 @@ describe.skipIf(!native)('worker threads that end mid-call', () => {
           await w.terminate();
         }
         console.log(JSON.stringify(done));
-      })();`, GATE);
+      })();`, { ...GATE, ...env });
     expect(childJson(r)).toBe(4);
   });
 });
