@@ -120,6 +120,24 @@ describe('native kernels', () => {
     expect(backend().backend).toBe('native');
   });
 
+  it.runIf(backend().backend === 'native')('a Node major without a pin shim copies, and says why and what needs no copy', () => {
+    // The addon alone in a package folder of its own: no pin shim beside it or in build/pin (a
+    // copy of the file is a separate addon instance, with no shim loaded).
+    const folder = mkdtempSync(join(tmpdir(), 'lrn-no-shim-'));
+    try {
+      const binary = (require('node-gyp-build') as { path(dir: string): string }).path(root);
+      cpSync(binary, join(folder, 'build', 'Release', 'local_response_norm.node'));
+      cpSync(join(root, 'package.json'), join(folder, 'package.json'));
+      const { addon } = loadNative(folder);
+      expect(addon?.asyncMemory).toBe('copy');
+      expect(addon?.asyncMemoryReason).toMatch(
+        new RegExp(`^this package has no pin shim for Node \\d+ \\(ABI ${process.versions.modules}\\): .*SharedArrayBuffer need no copy$`),
+      );
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
   it('a missing addon leaves a one-line reason that says how to build it', () => {
     const { addon, reason } = loadNative(join(root, 'test', 'fixtures'));
     expect(addon).toBeNull();
