@@ -44,6 +44,8 @@ function otherRuntime(): string | null {
   if (versions.bun !== undefined) return 'Bun';
   if (versions.deno !== undefined) return 'Deno';
   if (versions.electron !== undefined) return 'Electron';
+  if (versions.nw !== undefined) return 'NW.js';
+  if (versions.chromium !== undefined) return 'A Chromium embedder';
   return null;
 }
 
@@ -56,6 +58,7 @@ function loadPin(binding: Binding, file: string, root: string): string {
   if (runtime !== null) return `${runtime} is not Node: ${zeroCopy}`;
   if (process.platform !== 'linux' && process.platform !== 'darwin') return `pinning needs Linux or macOS: ${zeroCopy}`;
   const modules = process.versions.modules;
+  if (!/^\d+$/.test(modules)) return `this runtime reports no Node ABI: ${zeroCopy}`;
   const name = `pin-abi${modules}.so`;
   const shim = [join(dirname(file), name), join(root, 'build', 'pin', name)].find((path) => existsSync(path));
   if (shim === undefined) {

@@ -240,7 +240,10 @@ bool AsyncJob::hold_arrays(napi_env env) {
       s.owner = same->owner;
     } else {
       s.owner = copies::acquire(s.bytes);
-      if (s.owner == nullptr) return false;
+      if (s.owner == nullptr) {
+        copied_bytes_ = 0;  // not yet counted to the runtime: release() must not uncount it
+        return false;
+      }
       if (!output) std::memcpy(s.owner.get(), s.user, s.bytes);
       copied_bytes_ += static_cast<int64_t>(s.bytes);
     }

@@ -7,9 +7,10 @@
 
 namespace copies {
 
-// At least `bytes` of 64-byte-aligned memory, from the idle blocks when one fits, else new; null
-// when out of memory. Dropping the last owner returns it to the idle blocks, which keep at most
-// kIdleBytes in all (past that it is freed).
+// At least `bytes` of 64-byte-aligned memory, from the idle blocks when one fits, else new (after
+// freeing the idle blocks where memory ran out); null when out of memory. Dropping the last
+// owner returns it to the idle blocks, which keep at most kIdleBytes in all: the oldest are freed
+// to make room for it.
 constexpr size_t kIdleBytes = size_t{256} << 20;
 std::shared_ptr<void> acquire(size_t bytes);
 

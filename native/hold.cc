@@ -61,11 +61,14 @@ struct Shim {
 std::atomic<const Shim*> loaded_shim{nullptr};
 
 // The runtimes that load Node addons and report a Node version, but whose engine is not the V8
-// of that Node (Bun, Deno), or whose V8 is Electron's own build.
+// of that Node (Bun, Deno), or whose V8 is their own build (Electron, NW.js, other Chromium
+// embedders). A runtime that hides these still meets the shim's positive check of its V8.
 const char* other_runtime(napi_env env) {
   if (!version_of(env, "bun").empty()) return "Bun";
   if (!version_of(env, "deno").empty()) return "Deno";
   if (!version_of(env, "electron").empty()) return "Electron";
+  if (!version_of(env, "nw").empty()) return "NW.js";
+  if (!version_of(env, "chromium").empty()) return "A Chromium embedder";
   return nullptr;
 }
 
@@ -93,22 +96,38 @@ std::string use_pin(napi_env env, const std::string& path) {
   }
   const std::string modules = version_of(env, "modules");
   const napi_node_version* running = nullptr;
-  if (napi_get_node_version(env, &running) != napi_ok || modules.empty()) return "the running Node's version is unknown";
+  if (napi_get_node_version(env, &running) != napi_ok || modules.empty() ||
+      modules.find_first_not_of("0123456789") != std::string::npos) {
+    return "the running Node's ABI is unknown";
+  }
+  // Only a shim of this ABI by its file name, at an absolute path, is even opened (opening runs
+  // a library's initializers).
+  const std::string name = "pin-abi" + modules + ".so";
+  const size_t slash = path.rfind('/');
+  if (path.empty() || path[0] != '/' || slash == std::string::npos || path.compare(slash + 1, std::string::npos, name) != 0) {
+    return "the pin shim " + path + " is not " + name + " at an absolute path (this Node's ABI is " + modules + ")";
+  }
   void* library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (library == nullptr) {
     const char* error = dlerror();
     return std::string("the pin shim did not load (") + (error != nullptr ? error : path) + ")";
   }
-  const auto abi = reinterpret_cast<int (*)()>(dlsym(library, "lrn_pin_abi"));
-  const auto major = reinterpret_cast<int (*)()>(dlsym(library, "lrn_pin_node_major"));
-  auto* shim = new (std::nothrow) Shim{reinterpret_cast<void* (*)(napi_value)>(dlsym(library, "lrn_pin_hold")),
-                                       reinterpret_cast<void (*)(void*)>(dlsym(library, "lrn_pin_release"))};
+  const auto symbol = [library](const char* name) { return dlsym(library, name); };
+  const auto interface = reinterpret_cast<int (*)()>(symbol("lrn_pin_interface"));
+  const auto abi = reinterpret_cast<int (*)()>(symbol("lrn_pin_abi"));
+  const auto major = reinterpret_cast<int (*)()>(symbol("lrn_pin_node_major"));
+  const auto same_v8 = reinterpret_cast<int (*)()>(symbol("lrn_pin_matches_running_v8"));
+  auto* shim = new (std::nothrow) Shim{reinterpret_cast<void* (*)(napi_value)>(symbol("lrn_pin_hold")),
+                                       reinterpret_cast<void (*)(void*)>(symbol("lrn_pin_release"))};
   std::string problem;
-  if (abi == nullptr || major == nullptr || shim == nullptr || shim->hold == nullptr || shim->release == nullptr) {
-    problem = "the pin shim " + path + " lacks its functions";
+  if (interface == nullptr || abi == nullptr || major == nullptr || same_v8 == nullptr || shim == nullptr ||
+      shim->hold == nullptr || shim->release == nullptr || interface() != 1) {
+    problem = "the pin shim " + path + " is not one this addon can use (its functions or their version differ)";
   } else if (std::to_string(abi()) != modules || major() != static_cast<int>(running->major)) {
     problem = "the pin shim " + path + " is for Node " + std::to_string(major()) + " (ABI " + std::to_string(abi()) +
               "), not Node " + std::to_string(running->major) + " (ABI " + modules + ")";
+  } else if (same_v8() != 1) {
+    problem = "the running engine is not the V8 of Node " + std::to_string(running->major);
   }
   if (!problem.empty()) {
     delete shim;

@@ -100,6 +100,15 @@ forEachBackend(() => {
     expect(Math.abs(dx[0]! - want)).toBeLessThan(1e-5 * 2 ** 127 * Math.pow(2, -0.2 * 1020) * 1.4);
   });
 
+  it('float64: dy * x past float64\'s largest while t is not (t = 1e-100 from dy 1e200, x 1e150)', () => {
+    const options: Options = { shape: [1, 1, 1], preset: 'alexnet', size: 1, alpha: 1, k: 1, beta: 0.5 };
+    const x = new Float64Array([1e150]);
+    const dy = new Float64Array([1e200]);
+    expect(check(x, dy, options)).toBeNull();
+    // dx = dy B^-beta (1 - 2 beta a x^2 / B): term1 and term2 1e50 each, cancelling to about 1e-250.
+    expect(Math.abs(lrnBackward(x, dy, options)[0]!)).toBeLessThan(1e39);
+  });
+
   it('x = 0 with B^-beta past float64\'s largest (B positive) gives 0, not NaN', () => {
     const y = lrn(new Float64Array([0, 1e-45]), { shape: [1, 2, 1], preset: 'alexnet', size: 1, alpha: 1e-300, k: 1e-160, beta: 2 });
     expect(Object.is(y[0], 0)).toBe(true);

@@ -3,7 +3,8 @@
 // terminated mid-call, loops that allocate without end, and raw binding calls with any argument.
 // Async jobs wait at the test gate (LRN_TEST_HOOKS=1) so the hostile act certainly happens while
 // they are in flight.
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { backend } from '../lib/index.js';
@@ -167,16 +168,28 @@ describe.skipIf(!native)('lrnAsync while its arrays change', () => {
     expect(afterMore).toBe(afterConcurrent);
   });
 
-  it('refuses a pin shim built for another Node ABI, and copies', () => {
+  it('refuses a pin shim built for another Node ABI, by its name and by its own answer, and copies', () => {
     const modules = process.versions.modules;
     const other = ['115', '127', '137', '147'].find((abi) => abi !== modules)!;
-    // A shim file that is not for this Node: its ABI check must refuse it (the file exists only
-    // where the shims of every major were built, as in prebuilds/ and CI).
+    // A shim that is not for this Node: the file exists where the shims of every major were built
+    // (prebuilds/, and build/pin/ in CI).
     const shim = [join(root, 'build', 'pin'), ...prebuildDirs()].map((dir) => join(dir, `pin-abi${other}.so`)).find(existsSync);
     if (shim === undefined) return;
-    const r = childJson(runChild(`console.log(JSON.stringify([binding.usePin(${JSON.stringify(shim)}), binding.asyncMemory()]))`)) as string[];
-    expect(r[0]).toMatch(new RegExp(`is for Node \\d+ \\(ABI ${other}\\), not Node \\d+ \\(ABI ${modules}\\)`));
-    expect(r[1]).toBe('copy');
+    // The same file under this ABI's name, so that the loader opens it and asks it.
+    const folder = mkdtempSync(join(tmpdir(), 'lrn-shim-'));
+    const renamed = join(folder, `pin-abi${modules}.so`);
+    copyFileSync(shim, renamed);
+    try {
+      const r = childJson(runChild(`console.log(JSON.stringify([
+        binding.usePin(${JSON.stringify(shim)}), binding.usePin('pin-abi${modules}.so'),
+        binding.usePin(${JSON.stringify(renamed)}), binding.asyncMemory()]))`)) as string[];
+      expect(r[0]).toBe(`the pin shim ${shim} is not pin-abi${modules}.so at an absolute path (this Node's ABI is ${modules})`);
+      expect(r[1]).toMatch(/is not pin-abi\d+\.so at an absolute path/);
+      expect(r[2]).toMatch(new RegExp(`is for Node \\d+ \\(ABI ${other}\\), not Node \\d+ \\(ABI ${modules}\\)$`));
+      expect(r[3]).toBe('copy');
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });
 

@@ -122,22 +122,25 @@ export function refBase(x: ArrayLike<number>, p: RefParams): Float64Array {
 }
 
 /**
- * v * B^(-e). Where B is positive and finite, v finite and B^(-e) not a normal float64, it is
- * ((v * P) * P) * P with P = B^(-e/3): each partial product lies between v and the result, so
- * none leaves float64's range where they do not (and 0 for v = 0).
+ * u * v * B^(-e). Where B is positive and finite, u and v finite, and B^(-e) or u * v not a
+ * normal float64, it is (u * P) * (v * P) * P with P = B^(-e/3), which keeps the partial products
+ * in range where the result is (v = 1: ((u * P) * P) * P, each between u and the result); 0 for
+ * u or v = 0.
  */
-function timesPower(v: number, b: number, e: number): number {
+function timesPower(u: number, v: number, b: number, e: number): number {
   const whole = Math.pow(b, -e);
-  const normal = whole >= 2 ** -1022 && whole <= Number.MAX_VALUE;
-  if (normal || !(b > 0 && b <= Number.MAX_VALUE) || !Number.isFinite(v)) return v * whole;
-  if (v === 0) return v;
+  const uv = u * v;
+  const normal = (w: number) => w >= 2 ** -1022 && w <= Number.MAX_VALUE;
+  const inRange = normal(whole) && (normal(Math.abs(uv)) || u === 0 || v === 0);
+  if (inRange || !(b > 0 && b <= Number.MAX_VALUE) || !Number.isFinite(u) || !Number.isFinite(v)) return uv * whole;
+  if (u === 0 || v === 0) return uv;
   const third = Math.pow(b, -e / 3);
-  return v * third * third * third;
+  return u * third * (v * third) * third;
 }
 
 export function refForward(x: ArrayLike<number>, p: RefParams): Float64Array {
   const b = refBase(x, p);
-  return Float64Array.from(b, (bi, i) => timesPower(x[i]!, bi, p.beta));
+  return Float64Array.from(b, (bi, i) => timesPower(x[i]!, 1, bi, p.beta));
 }
 
 /** dx and the two terms of docs/contract.md, "Backward" (term2 already times 2*a*beta*x). */
@@ -146,10 +149,10 @@ export function refBackward(x: ArrayLike<number>, dy: ArrayLike<number>, p: RefP
   const sum = new Float64Array(x.length);
   // Scatter: every c adds its term to each i of its own window W(c).
   for (let c = 0; c < x.length; c++) {
-    const t = timesPower(dy[c]! * x[c]!, b[c]!, p.beta + 1);
+    const t = timesPower(dy[c]!, x[c]!, b[c]!, p.beta + 1);
     for (const i of windowOf(c, p, -p.L, p.R)) sum[i] = sum[i]! + t;
   }
-  const term1 = Float64Array.from(b, (bi, i) => timesPower(dy[i]!, bi, p.beta));
+  const term1 = Float64Array.from(b, (bi, i) => timesPower(dy[i]!, 1, bi, p.beta));
   const term2 = Float64Array.from(sum, (s, i) => 2 * p.a * p.beta * x[i]! * s);
   const dx = Float64Array.from(term1, (t1, i) => t1 - term2[i]!);
   return { dx, term1, term2 };
