@@ -21,14 +21,16 @@ function versionOf(headers) {
   return { major: read('NODE_MAJOR_VERSION'), abi: read('NODE_MODULE_VERSION') };
 }
 
-/** The running Node's headers: npm_config_nodedir, the Node install's own, or node-gyp's cache. */
+/** The running Node's headers: npm_config_nodedir, the Node install's own, or node-gyp's cache,
+ *  the first whose ABI is the running Node's (a stale folder of another version is passed over). */
 function runningHeaders() {
   const candidates = [
     process.env.npm_config_nodedir && path.join(process.env.npm_config_nodedir, 'include', 'node'),
     path.join(path.dirname(process.execPath), '..', 'include', 'node'),
     path.join(os.homedir(), '.cache', 'node-gyp', process.versions.node, 'include', 'node'),
   ];
-  return candidates.find((dir) => dir && fs.existsSync(path.join(dir, 'v8.h')));
+  return candidates.find((dir) => dir && fs.existsSync(path.join(dir, 'v8.h')) &&
+    String(versionOf(dir).abi) === process.versions.modules);
 }
 
 /**
@@ -59,7 +61,8 @@ if (require.main === module) {
   };
   const headers = option('--headers') ?? runningHeaders();
   if (headers === undefined) {
-    console.error("build-pin: no Node headers found (Node's own include/node, npm_config_nodedir or node-gyp's cache); pass --headers");
+    console.error(`build-pin: no headers of this Node's ABI (${process.versions.modules}) in Node's own include/node, ` +
+      "npm_config_nodedir or node-gyp's cache; pass --headers");
     process.exit(1);
   }
   try {

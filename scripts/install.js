@@ -127,7 +127,9 @@ function buildPinShim() {
   try {
     const { buildPin, runningHeaders } = require('./build-pin.js');
     const headers = runningHeaders();
-    if (headers === undefined) throw new Error("no Node headers (Node's include/node, npm_config_nodedir or node-gyp's cache)");
+    if (headers === undefined) {
+      throw new Error(`no headers of this Node's ABI (${process.versions.modules}) in Node's include/node, npm_config_nodedir or node-gyp's cache`);
+    }
     buildPin({ headers, out: path.join(build, 'pin') });
   } catch (error) {
     const first = `${error && error.message}`.split('\n')[0];
