@@ -150,7 +150,13 @@ export function activeBackend(fn: string): Backend {
 export function backendInfo(): BackendInfo {
   active ??= resolveSelection();
   const { info } = active;
-  return { ...info, available: info.available.slice() };
+  const result: BackendInfo = { ...info, available: info.available.slice() };
+  const lib = info.backend === 'native' ? addon() : null;
+  if (lib === null) return result;
+  // How lrnAsync holds memory now (LRN_ASYNC_COPY may have changed since the backend was chosen).
+  delete result.asyncMemory;
+  delete result.asyncMemoryReason;
+  return { ...result, ...asyncMemoryOf(lib) };
 }
 
 /** See the public `setBackend()`. */

@@ -141,12 +141,16 @@ function geometry(plan: Plan, reuse = false): Float64Array {
 
 function adapt(binding: Binding, pinReason: string): NativeAddon {
   const kernels = binding.kernels();
-  const asyncMemory = binding.asyncMemory();
   return {
     kernels,
     best: binding.best as NativeKernelName,
-    asyncMemory,
-    asyncMemoryReason: asyncMemory === 'pin' ? '' : pinReason === '' ? 'LRN_ASYNC_COPY=1 forces copies' : pinReason,
+    // Read when asked: LRN_ASYNC_COPY is read by each job.
+    get asyncMemory() {
+      return binding.asyncMemory();
+    },
+    get asyncMemoryReason() {
+      return binding.asyncMemory() === 'pin' ? '' : pinReason === '' ? 'LRN_ASYNC_COPY=1 forces copies' : pinReason;
+    },
     kernel: (name) => ({
       forward: (plan, x, y) => binding.forward(name, x, y, geometry(plan, true)),
       backward: (plan, x, dy, dx) => binding.backward(name, x, dy, dx, geometry(plan, true)),

@@ -120,6 +120,17 @@ describe('native kernels', () => {
     expect(backend().backend).toBe('native');
   });
 
+  it.runIf(backend().backend === 'native')('asyncMemory follows LRN_ASYNC_COPY, which each job reads', () => {
+    const before = backend().asyncMemory;
+    process.env.LRN_ASYNC_COPY = '1';
+    try {
+      expect(backend()).toMatchObject({ asyncMemory: 'copy', asyncMemoryReason: before === 'pin' ? 'LRN_ASYNC_COPY=1 forces copies' : expect.any(String) });
+    } finally {
+      delete process.env.LRN_ASYNC_COPY;
+    }
+    expect(backend().asyncMemory).toBe(before);
+  });
+
   it.runIf(backend().backend === 'native')('a Node major without a pin shim copies, and says why and what needs no copy', () => {
     // The addon alone in a package folder of its own: no pin shim beside it or in build/pin (a
     // copy of the file is a separate addon instance, with no shim loaded).
