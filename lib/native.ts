@@ -60,12 +60,16 @@ function loadPin(binding: Binding, file: string, root: string): string {
   const modules = process.versions.modules;
   if (!/^\d+$/.test(modules)) return `this runtime reports no Node ABI: ${zeroCopy}`;
   const name = `pin-abi${modules}.so`;
-  const shim = [join(dirname(file), name), join(root, 'build', 'pin', name)].find((path) => existsSync(path));
-  if (shim === undefined) {
+  const shims = [join(dirname(file), name), join(root, 'build', 'pin', name)].filter((path) => existsSync(path));
+  if (shims.length === 0) {
     return `this package has no pin shim for Node ${process.versions.node.split('.')[0]} (ABI ${modules}): ${zeroCopy}`;
   }
-  const reason = binding.usePin(shim);
-  return reason === '' ? '' : `${reason}: ${zeroCopy}`;
+  let reason = '';
+  for (const shim of shims) {
+    reason = binding.usePin(shim);
+    if (reason === '') return '';
+  }
+  return `${reason}: ${zeroCopy}`;
 }
 
 /** The public error for an async job's rejection when its output was detached or resized. */
