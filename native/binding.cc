@@ -213,7 +213,6 @@ class AsyncJob {
   Job job_;
   Slot slots_[3];
   void* data_[3] = {};
-  int64_t copied_bytes_ = 0;
   bool ok_ = false;
   napi_deferred deferred_ = nullptr;
   napi_async_work work_ = nullptr;
@@ -239,19 +238,16 @@ bool AsyncJob::hold_arrays(napi_env env) {
     if (same != nullptr && same->kind == hold::Kind::Copied) {
       s.owner = same->owner;
     } else {
+      // Not counted as the runtime's external memory: it returns to the cache when the job
+      // ends, whatever the garbage collector does, and counting it made every large copied call
+      // start a full collection (docs/async-memory.md, "Cost").
       s.owner = copies::acquire(s.bytes);
-      if (s.owner == nullptr) {
-        copied_bytes_ = 0;  // not yet counted to the runtime: release() must not uncount it
-        return false;
-      }
+      if (s.owner == nullptr) return false;
       if (!output) std::memcpy(s.owner.get(), s.user, s.bytes);
-      copied_bytes_ += static_cast<int64_t>(s.bytes);
     }
     s.data = s.owner.get();
   }
   for (size_t i = 0; i < n; ++i) data_[i] = slots_[i].data;
-  int64_t ignored;
-  if (copied_bytes_ > 0) napi_adjust_external_memory(env, copied_bytes_, &ignored);
   return true;
 }
 
@@ -294,13 +290,11 @@ void AsyncJob::Complete(napi_env env, napi_status status, void* data) {
   delete self;
 }
 
-// Drops the references, the copies' accounting and the work item.
+// Drops the references and the work item.
 void AsyncJob::release(napi_env env) {
   for (Slot& s : slots_) {
     if (s.array != nullptr) napi_delete_reference(env, s.array);
   }
-  int64_t ignored;
-  if (copied_bytes_ > 0) napi_adjust_external_memory(env, -copied_bytes_, &ignored);
   if (work_ != nullptr) napi_delete_async_work(env, work_);
 }
 
