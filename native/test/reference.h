@@ -127,8 +127,10 @@ inline Gradient backward(const Params& p, const double* x, const double* dy) {
     });
     const double term1 = times_power(dy[i], 1, B[i], p.beta), scale = 2 * p.a * p.beta * x[i];
     g.dx[i] = term1 - scale * sum;
-    g.terms[i] = std::fabs(term1) + std::fabs(scale * sum);
-    g.magnitudes[i] = std::fabs(term1) + std::fabs(scale) * size;
+    // With 2 a beta x[i] = 0, term2 and its share of everything summed are 0 (the sums of t are
+    // finite, if past float64's largest: their 0 * Infinity would make the bound NaN).
+    g.terms[i] = std::fabs(term1) + (scale == 0 ? 0 : std::fabs(scale * sum));
+    g.magnitudes[i] = std::fabs(term1) + (scale == 0 ? 0 : std::fabs(scale) * size);
     g.resolution[i] = std::fabs(scale) * count * std::numeric_limits<double>::denorm_min();
   });
   return g;
