@@ -109,7 +109,7 @@ function automatic(available: string[]): Active & { impl: Backend } {
   if (lib === null) {
     return { info: { backend: 'fallback', kernel: 'typescript', available, reason: nativeReason }, impl: fallback };
   }
-  return { info: { backend: 'native', kernel: lib.best, available, ...asyncMemoryOf(lib) }, impl: lib.kernel(lib.best) };
+  return { info: { backend: 'native', kernel: lib.best, available }, impl: lib.kernel(lib.best) };
 }
 
 function resolveSelection(): Active {
@@ -125,7 +125,7 @@ function resolveSelection(): Active {
   const lib = addon();
   const kernel = name === 'native' ? lib?.best : name;
   if (lib !== null && kernel !== undefined && !selection.conflict && lib.kernels.includes(kernel)) {
-    return { info: { backend: 'native', kernel: kernel as BackendInfo['kernel'], available, ...asyncMemoryOf(lib) }, impl: lib.kernel(kernel) };
+    return { info: { backend: 'native', kernel: kernel as BackendInfo['kernel'], available }, impl: lib.kernel(kernel) };
   }
   // Nothing computes; backend and kernel say what 'auto' would use.
   const error = unusable();
@@ -152,11 +152,8 @@ export function backendInfo(): BackendInfo {
   const { info } = active;
   const result: BackendInfo = { ...info, available: info.available.slice() };
   const lib = info.backend === 'native' ? addon() : null;
-  if (lib === null) return result;
-  // How lrnAsync holds memory now (LRN_ASYNC_COPY may have changed since the backend was chosen).
-  delete result.asyncMemory;
-  delete result.asyncMemoryReason;
-  return { ...result, ...asyncMemoryOf(lib) };
+  // How lrnAsync holds memory now (each job reads LRN_ASYNC_COPY), not when the backend was chosen.
+  return lib === null ? result : { ...result, ...asyncMemoryOf(lib) };
 }
 
 /** See the public `setBackend()`. */
